@@ -1,0 +1,1 @@
+"""People's VPP backend: accounts, households, schools, municipalities and the GraphQL API."""

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, sessions, guardian links and consent."""

@@ -1,0 +1,171 @@
+"""Mutations of the accounts domain: sign-up/in/out, refresh, consent, deletion, staff accounts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+
+from backend.accounts import consent, privacy, service, staff
+from backend.accounts.models import Role as RoleModel
+from backend.accounts.types import AccountDeleted, AuthPayload, GuardianLink, Role, SignedOut, User
+from backend.errors import ValidationFailed as ValidationFailedError
+from backend.graphql.access import public_type
+from backend.graphql.context import Info
+from backend.graphql.errors import (
+    AlreadyExists,
+    ConsentRequired,
+    InvalidCredentials,
+    InvalidToken,
+    NotAllowed,
+    RateLimited,
+    ValidationFailed,
+)
+from backend.graphql.permissions import Anyone, IsAuthenticated
+from backend.graphql.results import parse_id, require_principal, returns_errors
+
+
+@public_type
+@strawberry.type
+class SignUpSuccess:
+    user: User
+    guardian_consent_required: bool = strawberry.field(
+        description="True for a student under 14: a linked guardian must consent before sign-in works."
+    )
+
+
+@public_type
+@strawberry.type
+class StaffAccountCreated:
+    user: User
+
+
+@strawberry.input
+class SignUpInput:
+    email: str
+    password: str
+    display_name: str
+    role: Role = strawberry.field(description="STUDENT or PARENT; staff accounts are created for them.")
+    birth_date: date | None = strawberry.field(default=None, description="Required for students.")
+    invite_code: str | None = strawberry.field(default=None, description="A household's invite code; required for students.")
+    household_name: str | None = strawberry.field(default=None, description="Name of the new household (parents without an invite code).")
+    municipality_id: strawberry.ID | None = None
+    class_code: str | None = strawberry.field(default=None, description="A class join code (students).")
+
+
+@strawberry.input
+class StaffAccountInput:
+    email: str
+    password: str
+    display_name: str
+    role: Role
+    school_id: strawberry.ID | None = None
+    municipality_id: strawberry.ID | None = None
+
+
+SignUpResult = Annotated[SignUpSuccess | ValidationFailed | AlreadyExists, strawberry.union("SignUpResult")]
+SignInResult = Annotated[
+    AuthPayload | InvalidCredentials | RateLimited | ConsentRequired, strawberry.union("SignInResult")
+]
+RefreshResult = Annotated[AuthPayload | InvalidToken | ConsentRequired, strawberry.union("RefreshResult")]
+ConsentResult = Annotated[GuardianLink | NotAllowed | ValidationFailed, strawberry.union("ConsentResult")]
+DeleteAccountResult = Annotated[
+    AccountDeleted | InvalidCredentials | NotAllowed | ValidationFailed, strawberry.union("DeleteAccountResult")
+]
+StaffAccountResult = Annotated[
+    StaffAccountCreated | ValidationFailed | AlreadyExists | NotAllowed, strawberry.union("StaffAccountResult")
+]
+
+
+def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
+    return None if value is None else parse_id(value, field)
+
+
+def _auth_payload(tokens: service.Tokens) -> AuthPayload:
+    return AuthPayload(
+        access_token=tokens.access_token, refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in, user=User.from_model(tokens.user),
+    )
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(permission_classes=[Anyone])
+    @returns_errors
+    async def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:
+        settings = info.context.settings
+        user = await service.sign_up(
+            settings, email=input.email, password=input.password, display_name=input.display_name,
+            role=RoleModel(input.role.value), birth_date=input.birth_date, invite_code=input.invite_code,
+            household_name=input.household_name,
+            municipality_id=_optional_id(input.municipality_id, "municipalityId"),
+            class_code=input.class_code,
+        )
+        return SignUpSuccess(
+            user=User.from_model(user),
+            guardian_consent_required=await service.needs_guardian_consent(settings, user),
+        )
+
+    @strawberry.mutation(permission_classes=[Anyone])
+    @returns_errors
+    async def sign_in(self, info: Info, email: str, password: str) -> SignInResult:
+        if len(email) > 254 or len(password) > 1024:
+            raise ValidationFailedError("email" if len(email) > 254 else "password", "Too long.")
+        tokens = await service.sign_in(
+            info.context.settings, info.context.redis, email=email, password=password,
+            address=info.context.client_address,
+        )
+        return _auth_payload(tokens)
+
+    @strawberry.mutation(permission_classes=[Anyone])
+    @returns_errors
+    async def refresh_session(self, info: Info, refresh_token: str) -> RefreshResult:
+        return _auth_payload(await service.refresh(info.context.settings, refresh_token[:256]))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated], description="End this device's session.")
+    async def sign_out(self, info: Info) -> SignedOut:
+        await service.revoke_session(require_principal(info).session_id, "signed-out")
+        return SignedOut(ok=True)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    @returns_errors
+    async def give_guardian_consent(self, info: Info, student_id: strawberry.ID) -> ConsentResult:
+        link = await consent.give_consent(require_principal(info), parse_id(student_id, "studentId"))
+        return GuardianLink.from_model(link)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    @returns_errors
+    async def withdraw_guardian_consent(self, info: Info, student_id: strawberry.ID) -> ConsentResult:
+        link = await consent.withdraw_consent(
+            info.context.settings, require_principal(info), parse_id(student_id, "studentId")
+        )
+        return GuardianLink.from_model(link)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated], description="Delete your account; needs your password.")
+    @returns_errors
+    async def delete_my_account(self, info: Info, password: str) -> DeleteAccountResult:
+        principal = require_principal(info)
+        pseudonym = await privacy.delete_account(principal, principal.user_id, password)
+        return AccountDeleted(pseudonym=str(pseudonym))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated], description="A guardian deletes their child's account.")
+    @returns_errors
+    async def delete_child_account(self, info: Info, student_id: strawberry.ID) -> DeleteAccountResult:
+        principal = require_principal(info)
+        student = parse_id(student_id, "studentId")
+        if not principal.is_guardian_of(student):
+            return NotAllowed(message="Only a guardian can delete a child's account.")
+        pseudonym = await privacy.delete_account(principal, student, None)
+        return AccountDeleted(pseudonym=str(pseudonym))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    @returns_errors
+    async def create_staff_account(self, info: Info, input: StaffAccountInput) -> StaffAccountResult:
+        user = await staff.create_staff_account(
+            info.context.settings, require_principal(info), email=input.email, password=input.password,
+            display_name=input.display_name, role=RoleModel(input.role.value),
+            school_id=_optional_id(input.school_id, "schoolId"),
+            municipality_id=_optional_id(input.municipality_id, "municipalityId"),
+        )
+        return StaffAccountCreated(user=User.from_model(user))

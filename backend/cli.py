@@ -1,0 +1,94 @@
+"""The ``pvpp`` command line: one sub-command per operational task."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from backend.settings import SettingsError, get_settings
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from backend.runtime.supervisor import run_platform
+
+    return run_platform(get_settings(), with_demo_data=not args.no_demo_data)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from backend.runtime.serve import serve
+
+    return serve(get_settings(), workers=args.workers)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from workers.main import run_worker
+
+    return run_worker(get_settings())
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from backend.db import migrate
+
+    asyncio.run(migrate(get_settings()))
+    print("migrations applied")
+    return 0
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from backend.demo import load_demo_data_cli
+
+    return load_demo_data_cli(get_settings())
+
+
+def _cmd_export_schema(args: argparse.Namespace) -> int:
+    from backend.graphql.export import export_schema
+
+    return export_schema(check=args.check, path=args.path)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from backend.bench import run_benchmark
+
+    return run_benchmark(args.name, args.rest)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pvpp", description="People's VPP platform")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("run", _cmd_run, "start everything for local use: embedded Redis, migrations, demo data, API and worker")
+    p.add_argument("--no-demo-data", action="store_true", help="do not load the demo data")
+    p = add("serve", _cmd_serve, "serve the API with uvicorn (PVPP_HOST, PVPP_PORT)")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    add("worker", _cmd_worker, "run the arq worker (PVPP_REDIS_URL)")
+    add("migrate", _cmd_migrate, "apply database migrations")
+    add("demo-data", _cmd_demo_data, "load the demo municipality, school, households and users (idempotent)")
+    p = add("export-schema", _cmd_export_schema, "write the GraphQL SDL to schema.graphql")
+    p.add_argument("--check", action="store_true", help="fail if the file differs from the schema")
+    p.add_argument("--path", default="schema.graphql", help="where the SDL lives")
+    p = add("bench", _cmd_bench, "run a benchmark from benchmarks/ (e.g. 'api')")
+    p.add_argument("name", help="benchmark name")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the benchmark")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except SettingsError as exc:
+        print(f"pvpp: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Tortoise ORM configuration, start-up and migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+
+from backend.settings import Settings
+
+MODEL_MODULES = [
+    "backend.municipalities.models",
+    "backend.schools.models",
+    "backend.households.models",
+    "backend.accounts.models",
+]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise config for one database; all domains share the app label ``pvpp``."""
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "pvpp": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "backend.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _ensure_sqlite_dir(database_url: str) -> None:
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        from pathlib import Path
+
+        Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def init_db(settings: Settings) -> None:
+    """Open the connections; handlers use them through Tortoise's global fallback."""
+    url = settings.resolved_database_url
+    _ensure_sqlite_dir(url)
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply all committed migrations (idempotent)."""
+    from tortoise.migrations.api.migrate import migrate as run_migrations
+
+    url = settings.resolved_database_url
+    _ensure_sqlite_dir(url)
+    await run_migrations(config=tortoise_config(url))
+    await Tortoise.close_connections()
+
+
+#: Used by ``tortoise -c backend.db.MAKEMIGRATIONS_CONFIG makemigrations`` when models change.
+MAKEMIGRATIONS_CONFIG = tortoise_config("sqlite://:memory:")

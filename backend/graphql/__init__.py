@@ -1,0 +1,1 @@
+"""The GraphQL API: schema composition, context, permissions and the HTTP view."""

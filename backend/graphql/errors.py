@@ -1,0 +1,74 @@
+"""Typed expected failures, returned as members of a mutation's or query's result union."""
+
+from __future__ import annotations
+
+import strawberry
+
+from backend import errors as domain
+from backend.graphql.access import public_type
+
+
+@strawberry.interface(description="An expected failure with a message safe to show the user.")
+class Error:
+    message: str
+
+
+@public_type
+@strawberry.type
+class InvalidCredentials(Error):
+    pass
+
+
+@public_type
+@strawberry.type
+class NotAllowed(Error):
+    pass
+
+
+@public_type
+@strawberry.type
+class ValidationFailed(Error):
+    field: str
+
+
+@public_type
+@strawberry.type
+class AlreadyExists(Error):
+    field: str
+
+
+@public_type
+@strawberry.type
+class RateLimited(Error):
+    retry_after_seconds: int
+
+
+@public_type
+@strawberry.type
+class ConsentRequired(Error):
+    pass
+
+
+@public_type
+@strawberry.type
+class InvalidToken(Error):
+    pass
+
+
+def to_graphql_error(exc: domain.DomainError) -> Error:
+    """The typed union member for a domain failure."""
+    match exc:
+        case domain.ValidationFailed():
+            return ValidationFailed(message=exc.message, field=exc.field)
+        case domain.AlreadyExists():
+            return AlreadyExists(message=exc.message, field=exc.field)
+        case domain.RateLimited():
+            return RateLimited(message=exc.message, retry_after_seconds=exc.retry_after_seconds)
+        case domain.InvalidCredentials():
+            return InvalidCredentials(message=exc.message)
+        case domain.ConsentRequired():
+            return ConsentRequired(message=exc.message)
+        case domain.InvalidToken():
+            return InvalidToken(message=exc.message)
+        case _:
+            return NotAllowed(message=exc.message)

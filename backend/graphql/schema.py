@@ -1,0 +1,82 @@
+"""One schema composed from the domains' queries and mutations."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
+from backend.accounts.mutations import AccountMutations
+from backend.accounts.queries import AccountQueries
+from backend.graphql.access import deny_undeclared_fields
+from backend.households.mutations import HouseholdMutations
+from backend.households.queries import HouseholdQueries
+from backend.municipalities.mutations import MunicipalityMutations
+from backend.municipalities.queries import MunicipalityQueries
+from backend.schools.mutations import SchoolMutations
+from backend.schools.queries import SchoolQueries
+from backend.settings import Settings
+
+log = logging.getLogger("pvpp.graphql")
+
+Query = merge_types("Query", (AccountQueries, HouseholdQueries, SchoolQueries, MunicipalityQueries))
+Mutation = merge_types(
+    "Mutation", (AccountMutations, HouseholdMutations, SchoolMutations, MunicipalityMutations)
+)
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Mask errors that come from bugs; keep GraphQL's own and permission errors."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class Schema(strawberry.Schema):
+    """Logs only unexpected errors; expected ones (validation, permissions) are the client's."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        unexpected = [e for e in errors if _is_unexpected(e)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(
+    *, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2_000
+) -> strawberry.Schema:
+    schema = Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[  # factories: one extension per request, caches shared at module level
+            partial(ParserCache, maxsize=1_000),
+            partial(ValidationCache, maxsize=1_000),
+            partial(MaxTokensLimiter, max_token_count=max_tokens),
+            partial(QueryDepthLimiter, max_depth=max_depth),
+            partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+            partial(MaskErrors, should_mask_error=_is_unexpected, error_message="Unexpected server error."),
+        ],
+    )
+    denied = deny_undeclared_fields(schema._schema)
+    if denied:
+        log.warning("fields without an access declaration are denied: %s", ", ".join(denied))
+    return schema
+
+
+@functools.cache
+def schema_for(settings: Settings) -> strawberry.Schema:
+    return build_schema(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+    )

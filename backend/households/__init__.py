@@ -1,0 +1,1 @@
+"""Households: the family unit whose electricity saving is measured."""

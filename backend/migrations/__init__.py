@@ -1,0 +1,1 @@
+"""Committed Tortoise migrations for the ``pvpp`` app."""

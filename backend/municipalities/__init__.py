@@ -1,0 +1,1 @@
+"""Municipalities: local governments that run coin programmes."""

@@ -1,0 +1,16 @@
+"""Municipality models."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Municipality(Model):
+    """A local government (시·군·구) that runs a local-currency programme."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=120)
+    code = fields.CharField(max_length=20, unique=True, description="Administrative code")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "municipality"

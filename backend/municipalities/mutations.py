@@ -1,0 +1,30 @@
+"""Mutations of the municipalities domain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from backend.accounts.validation import clean_name
+from backend.graphql.context import Info
+from backend.graphql.errors import AlreadyExists, NotAllowed, ValidationFailed
+from backend.graphql.permissions import IsAuthenticated
+from backend.graphql.results import require_principal, returns_errors
+from backend.municipalities import service
+from backend.municipalities.types import Municipality
+
+MunicipalityChangeResult = Annotated[
+    Municipality | NotAllowed | ValidationFailed | AlreadyExists, strawberry.union("MunicipalityChangeResult")
+]
+
+
+@strawberry.type
+class MunicipalityMutations:
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    @returns_errors
+    async def create_municipality(self, info: Info, name: str, code: str) -> MunicipalityChangeResult:
+        municipality = await service.create_municipality(
+            require_principal(info), clean_name(name, "name", 120), code[:20]
+        )
+        return Municipality.from_model(municipality)

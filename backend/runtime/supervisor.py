@@ -1,0 +1,235 @@
+"""``pvpp run``: embedded Redis, migrations, demo data, then the API and the worker, supervised.
+
+Children run in their own process group (a terminal Ctrl-C reaches only the supervisor, which
+stops them in order) and get SIGTERM if the supervisor dies, so nothing outlives a ``pvpp run``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from types import FrameType
+
+from backend.runtime.embedded_redis import (
+    EmbeddedRedis,
+    EmbeddedRedisError,
+    die_with_parent,
+)
+from backend.settings import Settings
+
+CHILD_STOP_TIMEOUT = 10.0
+HEALTH_TIMEOUT = 30.0
+_POLL = 0.2
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _say(message: str) -> None:
+    print(f"pvpp run: {message}", file=sys.stderr, flush=True)
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "backend.cli", *args]
+
+
+def _base_url(host: str, port: int) -> str:
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    target = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
+    try:
+        with socket.create_connection((target, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with _OPENER.open(url, timeout=2) as response:
+            return response.status == 200
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return False
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+def _stop_all(procs: list[subprocess.Popen], timeout: float = CHILD_STOP_TIMEOUT) -> None:
+    """SIGTERM every running process, wait up to ``timeout`` for all, SIGKILL the rest, reap all."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class _Supervisor:
+    """One ``pvpp run``: remembers what it started so that ``shutdown()`` can stop all of it."""
+
+    def __init__(self, settings: Settings, with_demo_data: bool) -> None:
+        self.settings = settings
+        self.with_demo_data = with_demo_data
+        self.base_url = _base_url(settings.host, settings.port)
+        self.children: dict[str, subprocess.Popen] = {}
+        self.redis: EmbeddedRedis | None = None
+        self.env: dict[str, str] = {}
+        self.signal: signal.Signals | None = None
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = self.signal or signal.Signals(signum)
+
+    def run(self) -> int:
+        settings = self.settings
+        if _port_in_use(settings.host, settings.port):
+            _say(f"port {settings.port} on {settings.host} is already in use; set PVPP_PORT")
+            return 1
+        var_dir = settings.var_dir.resolve()
+        redis_url = settings.redis_url
+        if not redis_url:
+            _say(f"starting embedded Redis in {var_dir / 'redis'}")
+            self.redis = EmbeddedRedis(var_dir)
+            try:
+                self.redis.start()
+            except EmbeddedRedisError as exc:
+                _say(f"embedded Redis failed: {exc}")
+                return 1
+            redis_url = self.redis.url
+        self.env = os.environ | {
+            "PVPP_REDIS_URL": redis_url,
+            "PVPP_VAR_DIR": str(var_dir),
+            "PVPP_HOST": settings.host,
+            "PVPP_PORT": str(settings.port),
+        }
+        steps = [("migrate", "applying migrations")]
+        if self.with_demo_data:
+            steps.append(("demo-data", "loading demo data"))
+        for command, doing in steps:
+            _say(doing)
+            code = self._run_step(command)
+            if code is None:
+                return self._stopped()
+            if code != 0:
+                _say(f"'pvpp {command}' failed with exit code {code}; stopping")
+                return 1
+        for command in ("serve", "worker"):
+            _say(f"starting {command}")
+            self._spawn(command)
+        code = self._wait_healthy()
+        return self._watch() if code is None else code
+
+    def shutdown(self) -> None:
+        running = [name for name, proc in self.children.items() if proc.poll() is None]
+        if running:
+            _say(f"stopping {', '.join(running)}")
+        _stop_all(list(self.children.values()))
+        self.children.clear()
+        if self.redis is not None:
+            _say("stopping embedded Redis")
+            self.redis.stop()
+
+    def _spawn(self, command: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            _cli(command),
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
+            process_group=0,
+        )
+        self.children[command] = proc
+        return proc
+
+    def _run_step(self, command: str) -> int | None:
+        """Run a one-off sub-command to completion; ``None`` if a signal came first."""
+        if self.signal is not None:
+            return None
+        proc = self._spawn(command)
+        while self.signal is None:
+            try:
+                code = proc.wait(_POLL)
+            except subprocess.TimeoutExpired:
+                continue
+            del self.children[command]
+            return code
+        return None
+
+    def _dead_child(self) -> str | None:
+        for name, proc in self.children.items():
+            if proc.poll() is not None:
+                return f"{name} exited with code {proc.returncode}"
+        if self.redis is not None and self.redis.returncode is not None:
+            return f"embedded Redis exited with code {self.redis.returncode}"
+        return None
+
+    def _wait_healthy(self) -> int | None:
+        """``None`` once /healthz answers 200; otherwise the exit code for ``run()``."""
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while not _healthy(f"{self.base_url}/healthz"):
+            if self.signal is not None:
+                return self._stopped()
+            if dead := self._dead_child():
+                _say(f"{dead} during start-up; stopping everything")
+                return 1
+            if time.monotonic() > deadline:
+                _say(f"{self.base_url}/healthz did not answer 200 within {HEALTH_TIMEOUT:.0f} s")
+                return 1
+            time.sleep(_POLL)
+        self._banner()
+        return None
+
+    def _watch(self) -> int:
+        while self.signal is None:
+            if dead := self._dead_child():
+                _say(f"{dead}; stopping everything")
+                return 1
+            time.sleep(_POLL)
+        return self._stopped()
+
+    def _stopped(self) -> int:
+        assert self.signal is not None
+        _say(f"received {self.signal.name}")
+        return 0
+
+    def _banner(self) -> None:
+        graphiql = " (GraphiQL in a browser)" if self.settings.graphiql else ""
+        print(
+            "\n".join(
+                [
+                    "",
+                    "People's VPP is running",
+                    f"  GraphQL API{graphiql}: {self.base_url}/graphql",
+                    f"  Health:  {self.base_url}/healthz",
+                    f"  Metrics: {self.base_url}/metrics",
+                    "Press Ctrl-C to stop.",
+                    "",
+                ]
+            ),
+            flush=True,
+        )
+
+
+def run_platform(settings: Settings, with_demo_data: bool = True) -> int:
+    """Run the whole platform in the foreground until Ctrl-C/SIGTERM (0) or a child dies (1)."""
+    supervisor = _Supervisor(settings, with_demo_data)
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, supervisor.on_signal) for sig in signals}
+    try:
+        return supervisor.run()
+    finally:
+        supervisor.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,1 @@
+"""Schools and their classes."""

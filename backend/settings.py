@@ -1,0 +1,99 @@
+"""One typed settings object, read once from ``PVPP_*`` environment variables.
+
+Every variable, its default and its meaning is listed in the README. In production
+(``PVPP_ENV=production``) the values that have no safe default are required and a missing
+one stops start-up with its name.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PVPP_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production", "test"] = "development"
+    var_dir: Path = Path("./var")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: SecretStr | None = None
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    display_timezone: str = "Asia/Seoul"
+    graphiql: bool = True
+
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
+    refresh_token_ttl_days: int = Field(30, ge=1, le=365)
+    signin_window_seconds: int = Field(900, ge=1)
+    signin_max_failures_per_account: int = Field(5, ge=1)
+    signin_max_attempts_per_address: int = Field(30, ge=1)
+    password_min_length: int = Field(10, ge=8)
+    password_min_strength: int = Field(2, ge=0, le=4)
+    guardian_consent_age: int = Field(14, ge=0)
+    password_hash_memory_kib: int = Field(65_536, ge=1_024)
+    password_hash_time_cost: int = Field(3, ge=1)
+
+    graphql_max_depth: int = Field(10, ge=2)
+    graphql_max_aliases: int = Field(15, ge=1)
+    graphql_max_tokens: int = Field(2_000, ge=10)
+    max_request_bytes: int = Field(1_000_000, ge=1_024)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    @model_validator(mode="after")
+    def _production_requires_explicit_values(self) -> Settings:
+        if self.env == "production":
+            for name in ("database_url", "redis_url", "secret_key"):
+                if not getattr(self, name):
+                    raise SettingsError(f"PVPP_{name.upper()} is required when PVPP_ENV=production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``var_dir``."""
+        return self.database_url or f"sqlite://{(self.var_dir / 'pvpp.sqlite3').as_posix()}"
+
+    @property
+    def signing_key(self) -> str:
+        """The token signing key; outside production one is generated once under ``var_dir``."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _development_secret(self.var_dir.resolve())
+
+
+@functools.cache
+def _development_secret(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Read the environment once; raise :class:`SettingsError` naming a bad variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PVPP_{'_'.join(str(p) for p in err['loc']).upper() or '?'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(problems) from None

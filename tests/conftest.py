@@ -1,0 +1,158 @@
+"""Fixtures: the platform on SQLite + embedded Redis and on PostgreSQL + Redis.
+
+Every test that uses ``client`` or ``db`` runs once per backend. Each backend gets a fresh
+database with the committed migrations applied; tables are emptied after each test.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from redis.asyncio import Redis
+from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from backend.app import create_app
+from backend.db import close_db, init_db, migrate
+from backend.runtime.embedded_redis import EmbeddedRedis
+from backend.settings import Settings
+from tests import services
+
+TABLES = ["consent_record", "guardian_link", "refresh_token", "session", "user",
+          "household", "school_class", "school", "municipality"]
+BACKENDS = ["sqlite", "postgres"]
+
+
+def test_settings(**overrides) -> Settings:
+    base = dict(
+        env="test", secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        password_hash_memory_kib=1_024, password_hash_time_cost=1, log_format="console",
+    )
+    return Settings(**{**base, **overrides})
+
+
+@pytest.fixture(scope="session")
+def embedded_redis(tmp_path_factory) -> Iterator[EmbeddedRedis]:
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+async def _create_pg_database() -> str:
+    name = f"pvpp_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(host=services.POSTGRES_HOST, port=services.POSTGRES_PORT,
+                                 user=services.POSTGRES_USER, database=services.POSTGRES_ADMIN_DB)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name
+
+
+async def _drop_pg_database(name: str) -> None:
+    conn = await asyncpg.connect(host=services.POSTGRES_HOST, port=services.POSTGRES_PORT,
+                                 user=services.POSTGRES_USER, database=services.POSTGRES_ADMIN_DB)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
+    """Settings for one backend, with migrations applied and Tortoise initialised."""
+    var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
+    pg_name = None
+    if request.param == "sqlite":
+        redis_url = request.getfixturevalue("embedded_redis").url
+        cfg = test_settings(var_dir=var_dir, database_url=f"sqlite://{var_dir / 'pvpp.sqlite3'}", redis_url=redis_url)
+    else:
+        services.require_service("PostgreSQL", services.POSTGRES_HOST, services.POSTGRES_PORT)
+        host, port = services.REDIS_URL.split("//")[1].split("/")[0].split(":")
+        services.require_service("Redis", host, int(port))
+        pg_name = await _create_pg_database()
+        cfg = test_settings(
+            var_dir=var_dir, redis_url=services.REDIS_URL,
+            database_url=f"postgres://{services.POSTGRES_USER}@{services.POSTGRES_HOST}:{services.POSTGRES_PORT}/{pg_name}",
+        )
+    # Tortoise caches insert/update SQL per (connection name, table), not per dialect:
+    # forget the previous backend's statements before switching.
+    EXECUTOR_CACHE.clear()
+    await migrate(cfg)
+    await init_db(cfg)
+    try:
+        yield cfg
+    finally:
+        await close_db()
+        if pg_name:
+            await _drop_pg_database(pg_name)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Settings]:
+    """A clean database and Redis for one test."""
+    if not Tortoise._inited:
+        await init_db(settings)
+    yield settings
+    conn = connections.get("default")
+    if settings.resolved_database_url.startswith("sqlite"):
+        for table in TABLES:
+            await conn.execute_script(f'DELETE FROM "{table}"')
+    else:
+        await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE")
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+
+
+@pytest.fixture
+async def app(db: Settings):
+    application = create_app(db, manage_db=False)
+    yield application
+    await application.state.redis.aclose()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
+    async with httpx.AsyncClient(transport=transport, base_url="http://pvpp.test") as c:
+        yield c
+
+
+class QueryCounter(logging.Handler):
+    """Counts SQL statements Tortoise sends while it is installed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            self.statements.append(message)
+
+
+@pytest.fixture
+def count_queries() -> Iterator[QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = QueryCounter()
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous)
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+os.environ.setdefault("PVPP_SHARED_DIR", str(SHARED))

@@ -1,0 +1,36 @@
+"""Where the test suite finds PostgreSQL, Redis and ../shared; in CI a missing one fails."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+POSTGRES_HOST = os.environ.get("PVPP_TEST_POSTGRES_HOST", "127.0.0.1")
+POSTGRES_PORT = int(os.environ.get("PVPP_TEST_POSTGRES_PORT", "5432"))
+POSTGRES_ADMIN_DB = os.environ.get("PVPP_TEST_POSTGRES_DB", "test")
+POSTGRES_USER = os.environ.get("PVPP_TEST_POSTGRES_USER", "postgres")
+REDIS_URL = os.environ.get("PVPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (outside CI) or fail (in CI) when a service is not listening."""
+    if reachable(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+    pytest.skip(message)

@@ -1,0 +1,1 @@
+"""arq workers: thin jobs that take ids, reload state and call the domain services."""

@@ -1,0 +1,49 @@
+"""arq ``WorkerSettings``: functions, cron jobs and start-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import run_worker as arq_run_worker
+
+from backend.db import close_db, init_db
+from backend.operations.logs import configure_logging
+from backend.settings import Settings, SettingsError, get_settings
+from workers.accounts import purge_ended_sessions
+
+
+async def ping(ctx: dict[str, Any]) -> str:
+    """A trivial job used by health checks and tests to prove the worker runs jobs."""
+    return "pong"
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    await init_db(ctx.get("settings") or get_settings())
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await close_db()
+
+
+def redis_settings(settings: Settings) -> RedisSettings:
+    if not settings.redis_url:
+        raise SettingsError("PVPP_REDIS_URL is not set (use 'pvpp run' for an embedded Redis)")
+    return RedisSettings.from_dsn(settings.redis_url)
+
+
+class WorkerSettings:
+    functions = [ping, purge_ended_sessions]
+    cron_jobs = [cron(purge_ended_sessions, hour={4}, minute={17}, unique=True)]
+    on_startup = startup
+    on_shutdown = shutdown
+    max_tries = 5
+    job_timeout = 300
+
+
+def run_worker(settings: Settings) -> int:
+    configure_logging(settings.log_level, settings.log_format)
+    WorkerSettings.redis_settings = redis_settings(settings)
+    arq_run_worker(WorkerSettings)
+    return 0

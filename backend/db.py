@@ -56,8 +56,10 @@ async def migrate(settings: Settings) -> None:
 
     url = settings.resolved_database_url
     _ensure_sqlite_dir(url)
-    await run_migrations(config=tortoise_config(url))
-    await Tortoise.close_connections()
+    try:
+        await run_migrations(config=tortoise_config(url))
+    finally:
+        await Tortoise.close_connections()
 
 
 #: Used by ``tortoise -c backend.db.MAKEMIGRATIONS_CONFIG makemigrations`` when models change.

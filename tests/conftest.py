@@ -30,7 +30,7 @@ TABLES = ["consent_record", "guardian_link", "refresh_token", "session", "user",
 BACKENDS = ["sqlite", "postgres"]
 
 
-def test_settings(**overrides) -> Settings:
+def make_settings(**overrides) -> Settings:
     base = dict(
         env="test", secret_key="test-secret-key-that-is-long-enough-for-hs256",
         password_hash_memory_kib=1_024, password_hash_time_cost=1, log_format="console",
@@ -71,13 +71,13 @@ async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
     pg_name = None
     if request.param == "sqlite":
         redis_url = request.getfixturevalue("embedded_redis").url
-        cfg = test_settings(var_dir=var_dir, database_url=f"sqlite://{var_dir / 'pvpp.sqlite3'}", redis_url=redis_url)
+        cfg = make_settings(var_dir=var_dir, database_url=f"sqlite://{var_dir / 'pvpp.sqlite3'}", redis_url=redis_url)
     else:
         services.require_service("PostgreSQL", services.POSTGRES_HOST, services.POSTGRES_PORT)
         host, port = services.REDIS_URL.split("//")[1].split("/")[0].split(":")
         services.require_service("Redis", host, int(port))
         pg_name = await _create_pg_database()
-        cfg = test_settings(
+        cfg = make_settings(
             var_dir=var_dir, redis_url=services.REDIS_URL,
             database_url=f"postgres://{services.POSTGRES_USER}@{services.POSTGRES_HOST}:{services.POSTGRES_PORT}/{pg_name}",
         )

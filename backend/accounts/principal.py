@@ -7,6 +7,7 @@ No I/O here: every rule works on plain ids so the authorisation matrix can be re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from backend.accounts.models import Role
@@ -28,6 +29,8 @@ class Principal:
     school_class_id: int | None = None
     municipality_id: int | None = None
     children_ids: frozenset[int] = field(default_factory=frozenset)
+    #: The user row loaded while authenticating, so the request need not load it again.
+    user: Any = field(default=None, compare=False, repr=False)
 
     @property
     def is_operator(self) -> bool:

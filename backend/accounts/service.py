@@ -233,4 +233,5 @@ async def authenticate(settings: Settings, access_token: str) -> Principal:
         school_class_id=user.school_class_id,
         municipality_id=user.municipality_id,
         children_ids=children,
+        user=user,
     )

@@ -60,17 +60,30 @@ class Loaders:
     def municipality(self) -> DataLoader[int, Municipality | None]:
         return DataLoader(by_id(Municipality))
 
+    def _users_grouped(self, key_field: str, **filters: Any) -> DataLoader[int, list[User]]:
+        """Users by a scope column; each user found also fills the by-id loader."""
+        load = grouped(User, key_field, **filters)
+
+        async def load_and_prime(keys: Sequence[int]) -> list[list[User]]:
+            groups = await load(keys)
+            for group in groups:
+                for user in group:
+                    self.user.prime(user.id, user)
+            return groups
+
+        return DataLoader(load_and_prime)
+
     @cached_property
     def household_members(self) -> DataLoader[int, list[User]]:
-        return DataLoader(grouped(User, "household_id"))
+        return self._users_grouped("household_id")
 
     @cached_property
     def class_students(self) -> DataLoader[int, list[User]]:
-        return DataLoader(grouped(User, "school_class_id", role=Role.STUDENT))
+        return self._users_grouped("school_class_id", role=Role.STUDENT)
 
     @cached_property
     def school_staff(self) -> DataLoader[int, list[User]]:
-        return DataLoader(grouped(User, "school_id", role__in=[Role.TEACHER, Role.SCHOOL_ADMIN]))
+        return self._users_grouped("school_id", role__in=[Role.TEACHER, Role.SCHOOL_ADMIN])
 
     @cached_property
     def school_classes(self) -> DataLoader[int, list[SchoolClass]]:

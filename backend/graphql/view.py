@@ -101,8 +101,11 @@ class GraphQLView(GraphQL):
             except InvalidToken as e:
                 raise HTTPError(401, e.message, {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
         request.state.principal = principal
-        return Context(request=request, response=response, settings=self.settings,
-                       redis=self.redis, principal=principal)
+        context = Context(request=request, response=response, settings=self.settings,
+                          redis=self.redis, principal=principal)
+        if principal is not None and principal.user is not None:
+            context.loaders.user.prime(principal.user_id, principal.user)
+        return context
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute_single(*args, **kwargs)

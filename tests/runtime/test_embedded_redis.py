@@ -124,7 +124,11 @@ def test_stale_pidfile_server_is_replaced(tmp_path: Path) -> None:
         second.stop()
 
 
-@pytest.mark.parametrize("content", [str(os.getpid()), "not a pid", "999999999"])
+@pytest.mark.parametrize(
+    "content",
+    [str(os.getpid()), "not a pid", "999999999"],
+    ids=["other-process", "garbage", "dead"],
+)
 def test_unrelated_pidfile_is_left_alone(tmp_path: Path, content: str) -> None:
     (tmp_path / "redis").mkdir()
     (tmp_path / "redis" / "redis.pid").write_text(content)

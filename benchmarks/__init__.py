@@ -1,0 +1,1 @@
+"""Benchmarks run with ``pvpp bench NAME``: each module here with a ``main(args) -> int``."""

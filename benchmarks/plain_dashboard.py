@@ -1,0 +1,170 @@
+"""The reference for ``benchmarks/api.py``: the dashboard rows from a plain Starlette endpoint.
+
+``GET /dashboard`` authenticates the bearer token exactly as the GraphQL view does
+(:func:`backend.accounts.service.authenticate`), applies the same scope rules as the
+GraphQL field permissions, fetches the same rows with the same kind of Tortoise queries
+(one per relation, ``id IN (...)``) and answers the same JSON document as the GraphQL
+``Dashboard`` query. It runs behind the same ``MetricsMiddleware`` and logging set-up as the
+API, so the difference between the two measures the GraphQL layer (strawberry, graphql-core,
+DataLoaders, typed objects and permission classes) and nothing else.
+
+Serve it with uvicorn from the repository root::
+
+    PVPP_DATABASE_URL=postgres://... PVPP_SECRET_KEY=... \\
+        .venv/bin/uvicorn --factory benchmarks.plain_dashboard:app_factory --port 8001
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from tortoise import connections
+
+from backend.accounts.models import GuardianLink, Role, User
+from backend.accounts.principal import Principal
+from backend.accounts.service import authenticate
+from backend.db import close_db, init_db
+from backend.errors import InvalidToken
+from backend.households.models import Household
+from backend.municipalities.models import Municipality
+from backend.operations.logs import configure_logging
+from backend.operations.metrics import MetricsMiddleware
+from backend.schools.models import School, SchoolClass
+from backend.settings import Settings, get_settings
+
+
+def _unauthenticated(message: str, error: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401, headers={"WWW-Authenticate": f'Bearer error="{error}"'},
+    )
+
+
+async def _by_id(model: Any, ids: Iterable[int | None]) -> dict[int, Any]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {row.pk: row for row in await model.filter(pk__in=wanted)}
+
+
+def _ref(row: Any) -> dict[str, Any] | None:
+    return None if row is None else {"id": str(row.id), "name": row.name}
+
+
+def _person(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": str(user.id), "displayName": user.display_name}
+
+
+async def dashboard_rows(principal: Principal) -> dict[str, Any]:
+    """The ``Dashboard`` document for a principal, with the GraphQL fields' scope rules."""
+    me: User | None = getattr(principal, "user", None)
+    if me is None or me.id != principal.user_id:
+        me = (await _by_id(User, [principal.user_id])).get(principal.user_id)
+    if me is None:
+        return {"data": {"me": None}}
+    out: dict[str, Any] = {"id": str(me.id), "displayName": me.display_name, "role": me.role.name}
+    household = None
+    if me.household_id is not None and principal.can_view_family(me.id, me.household_id):
+        household = (await _by_id(Household, [me.household_id])).get(me.household_id)
+    if household is None:
+        out["household"] = None
+        return {"data": {"me": out}}
+
+    municipalities = await _by_id(Municipality, [household.municipality_id])
+    can_view = principal.can_view_household(household.id)
+    members: list[User] = []
+    if can_view:
+        members = list(await User.filter(household_id__in=[household.id]).order_by("id"))
+    users = {u.id: u for u in members}
+    users.setdefault(me.id, me)
+    students = [m.id for m in members if m.role is Role.STUDENT]
+    links = list(await GuardianLink.filter(student_id__in=students).order_by("id")) if students else []
+    missing = [i for link in links for i in (link.guardian_id, link.student_id) if i not in users]
+    users.update(await _by_id(User, missing))
+
+    visible = [m for m in members if principal.can_view_school_membership(m.id, m.household_id, m.school_id)]
+    schools = await _by_id(School, (m.school_id for m in visible))
+    classes = await _by_id(SchoolClass, (m.school_class_id for m in visible))
+    municipalities.update(
+        await _by_id(Municipality, (s.municipality_id for s in schools.values() if s.municipality_id not in municipalities))
+    )
+
+    def member(m: User) -> dict[str, Any]:
+        allowed = principal.can_view_school_membership(m.id, m.household_id, m.school_id)
+        school = schools.get(m.school_id) if allowed else None
+        return {
+            "id": str(m.id), "displayName": m.display_name, "role": m.role.name,
+            "school": None if school is None else {
+                **_ref(school), "municipality": _ref(municipalities.get(school.municipality_id)),
+            },
+            "schoolClass": _ref(classes.get(m.school_class_id)) if allowed else None,
+        }
+
+    out["household"] = {
+        "id": str(household.id),
+        "name": household.name,
+        "inviteCode": household.invite_code if principal.can_manage_household(household.id) else None,
+        "municipality": _ref(municipalities.get(household.municipality_id)),
+        "members": [member(m) for m in members] if can_view else None,
+        "guardianLinks": [
+            {
+                "id": str(link.id), "consentGiven": link.consent_given_at is not None,
+                "guardian": _person(users.get(link.guardian_id)),
+                "student": _person(users.get(link.student_id)),
+            }
+            for link in links
+        ] if can_view else None,
+    }
+    return {"data": {"me": out}}
+
+
+async def dashboard(request: Request) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthenticated("Use 'Authorization: Bearer <access token>'.", "invalid_request")
+    try:
+        principal = await authenticate(settings, token.strip())
+    except InvalidToken as e:
+        return _unauthenticated(e.message, "invalid_token")
+    request.state.principal = principal
+    return JSONResponse(await dashboard_rows(principal))
+
+
+async def healthz(request: Request) -> JSONResponse:
+    await connections.get("default").execute_query("SELECT 1")
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await init_db(settings)
+        try:
+            yield
+        finally:
+            await close_db()
+
+    app = Starlette(
+        routes=[Route("/dashboard", dashboard), Route("/healthz", healthz)],
+        middleware=[Middleware(MetricsMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+def app_factory() -> Starlette:
+    """Entry point for ``uvicorn --factory``, configured like ``pvpp serve``."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     refresh_token_ttl_days: int = Field(30, ge=1, le=365)
     signin_window_seconds: int = Field(900, ge=1)
     signin_max_failures_per_account: int = Field(5, ge=1)
-    signin_max_attempts_per_address: int = Field(30, ge=1)
+    signin_max_failures_per_address: int = Field(100, ge=1)
     password_min_length: int = Field(10, ge=8)
     password_min_strength: int = Field(2, ge=0, le=4)
     guardian_consent_age: int = Field(14, ge=0)

@@ -8,10 +8,10 @@ GraphQL field permissions, fetches the same rows with the same kind of Tortoise 
 API, so the difference between the two measures the GraphQL layer (strawberry, graphql-core,
 DataLoaders, typed objects and permission classes) and nothing else.
 
-Serve it with uvicorn from the repository root::
+Serve it from the repository root, configured by the same ``PVPP_*`` variables as the API::
 
-    PVPP_DATABASE_URL=postgres://... PVPP_SECRET_KEY=... \\
-        .venv/bin/uvicorn --factory benchmarks.plain_dashboard:app_factory --port 8001
+    PVPP_DATABASE_URL=postgres://... PVPP_SECRET_KEY=... PVPP_PORT=8001 \\
+        .venv/bin/python -m benchmarks.plain_dashboard
 """
 
 from __future__ import annotations
@@ -168,3 +168,20 @@ def app_factory() -> Starlette:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
+
+
+def serve(settings: Settings | None = None) -> int:
+    """Serve the reference app with uvicorn exactly as ``pvpp serve`` serves the API."""
+    import uvicorn
+
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        "benchmarks.plain_dashboard:app_factory", factory=True, host=settings.host, port=settings.port,
+        workers=1, log_config=None, access_log=False, proxy_headers=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":  # python -m benchmarks.plain_dashboard (from the repository root)
+    raise SystemExit(serve())

@@ -121,7 +121,11 @@ async def needs_guardian_consent(settings: Settings, user: User) -> bool:
 async def sign_in(
     settings: Settings, redis: Redis, *, email: str, password: str, address: str
 ) -> Tokens:
-    """Check credentials under per-account and per-address limits; open a session."""
+    """Check credentials under per-account and per-address limits; open a session.
+
+    Only failures count, so a whole class signing in from one school network is not
+    locked out, while guessing passwords from one address or against one account is.
+    """
     account_key = email.strip().lower()
     per_account = AttemptCounter(
         redis, "signin-account",
@@ -129,16 +133,16 @@ async def sign_in(
     )
     per_address = AttemptCounter(
         redis, "signin-address",
-        limit=settings.signin_max_attempts_per_address, window_seconds=settings.signin_window_seconds,
+        limit=settings.signin_max_failures_per_address, window_seconds=settings.signin_window_seconds,
     )
     for counter, subject in ((per_address, address), (per_account, account_key)):
         retry_after = await counter.retry_after(subject)
         if retry_after is not None:
             raise RateLimited(retry_after)
-    await per_address.hit(address)
     user = await User.get_or_none(email=account_key)
     if not await verify_password(user.password_hash if user else None, password) or user is None:
         await per_account.hit(account_key)
+        await per_address.hit(address)
         raise InvalidCredentials()
     await per_account.reset(account_key)
     if await needs_guardian_consent(settings, user):

@@ -1,0 +1,852 @@
+"""``pvpp bench api``: the household dashboard over GraphQL against a plain JSON endpoint.
+
+What is measured: a signed-in parent's dashboard query (household, members, guardian
+links, school, municipality) served by ``pvpp serve`` (uvicorn, one worker) on PostgreSQL,
+and, in the same run and on the same database, a plain Starlette endpoint
+(``benchmarks/plain_dashboard.py``, same uvicorn settings, same middleware, same
+authentication) that answers the same document. The load comes from a second process on
+127.0.0.1 with a fixed number of keep-alive connections, bounded by a duration and a request
+count; each target gets the same warm-up, then one measured run. Reported: req/s, p50 and
+p99 latency, errors and non-200 answers, SQL statements per request, CPU use, and the ratio
+graphql req/s / plain req/s. Results go to ``benchmarks/results/api.json``.
+
+Load generator: ``wrk`` when it is on PATH (C, one thread, Lua script for the POST and
+headers), else a Python asyncio client (uvloop, raw HTTP/1.1 keep-alive streams) in a
+separate process. On a 2-core machine the client competes with the server and PostgreSQL
+for CPU; wrk needs several times less CPU per request, so it is preferred (``--client``).
+The client CPU share is recorded in the results so the cost is visible either way.
+
+Everything it starts (database, servers, load generator) is removed in ``finally`` blocks.
+This module imports only the standard library at the top: it is also the load generator
+process (``python benchmarks/api.py --loadgen CONFIG``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "api.json"
+DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
+
+QUERY = (
+    "query Dashboard { me { id displayName role household { id name inviteCode "
+    "municipality { id name } members { id displayName role school { id name municipality { id name } } "
+    "schoolClass { id name } } guardianLinks { id consentGiven guardian { id displayName } "
+    "student { id displayName } } } } }"
+)
+SIGN_IN = (
+    "mutation SignIn($email: String!, $password: String!) { signIn(email: $email, password: $password) "
+    "{ __typename ... on AuthPayload { accessToken } } }"
+)
+DEMO_EMAIL = "parent1@demo.pvpp.kr"
+DEMO_PASSWORD = "demo-Parent-1!"
+GOAL_RATIO = 0.5
+GOAL_P99_MS = 50.0
+
+_T0 = time.monotonic()
+
+
+def progress(message: str) -> None:
+    print(f"[bench api {time.monotonic() - _T0:6.1f}s] {message}", flush=True)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _positive(kind: type, low: float, high: float):
+    def parse(text: str):
+        value = kind(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def parse_args(args: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="pvpp bench api",
+        description="GraphQL dashboard query vs a plain JSON endpoint, on PostgreSQL, from a second process.",
+    )
+    p.add_argument("--connections", type=_positive(int, 1, 1024), default=32,
+                   help="concurrent keep-alive connections (default 32)")
+    p.add_argument("--duration", type=_positive(float, 1, 300), default=10.0,
+                   help="seconds measured per target (default 10)")
+    p.add_argument("--warmup", type=_positive(float, 0, 60), default=2.0,
+                   help="seconds of warm-up per target, not measured (default 2)")
+    p.add_argument("--max-requests", type=_positive(int, 100, 10_000_000), default=500_000,
+                   help="stop a measured run after this many requests (default 500000)")
+    p.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
+                   help="load generator: wrk if installed (auto), or the Python asyncio client")
+    p.add_argument("--wrk-threads", type=_positive(int, 1, 64), default=1, help="wrk threads (default 1)")
+    p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
+                   help="PostgreSQL URL used to create and drop the benchmark database "
+                        "(PVPP_BENCH_POSTGRES_URL; default %(default)s)")
+    p.add_argument("--redis-url", default=os.environ.get("PVPP_BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+                   help="Redis for the API server (PVPP_BENCH_REDIS_URL; default %(default)s)")
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON (default %(default)s)")
+    opts = p.parse_args(args)
+    if opts.wrk_threads > opts.connections:
+        p.error("--wrk-threads cannot exceed --connections")
+    return opts
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class RunResult:
+    client: str
+    connections: int
+    duration_s: float
+    requests: int
+    rps: float
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    errors: int
+    non200: int
+    error_detail: dict[str, int] = field(default_factory=dict)
+    client_cpu_s: float = 0.0
+
+
+@dataclass
+class TargetResult:
+    name: str
+    url: str
+    method: str
+    warmup: RunResult | None
+    measured: RunResult
+    server_cpu_percent: float
+    postgres_cpu_percent: float
+    machine_busy_percent: float
+    client_cpu_percent: float
+    sql_statements_per_request: float | None
+    response_bytes: int
+
+
+# --------------------------------------------------------------------------- CPU accounting
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields_[11]) + int(fields_[12])) / _TICK
+
+
+def _postgres_cpu() -> float:
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    total += _proc_cpu(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0.0, 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    total = sum(values[:8])
+    return (total - idle) / _TICK, total / _TICK
+
+
+@dataclass
+class CpuSnapshot:
+    wall: float
+    server: float
+    postgres: float
+    machine_busy: float
+    machine_total: float
+    children: float
+
+    @classmethod
+    def take(cls, server_pid: int) -> CpuSnapshot:
+        busy, total = _machine_cpu()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return cls(time.monotonic(), _proc_cpu(server_pid), _postgres_cpu(), busy, total,
+                   usage.ru_utime + usage.ru_stime)
+
+
+# --------------------------------------------------------------------------- database
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    parts = urlsplit(admin_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+async def _admin(admin_url: str, sql: str, *args: Any) -> Any:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
+    try:
+        return await conn.fetchval(sql, *args)
+    finally:
+        await conn.close()
+
+
+def create_database(admin_url: str, name: str) -> None:
+    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def transactions(admin_url: str, name: str) -> int | None:
+    """Committed + rolled back transactions of the database (each autocommit statement is one)."""
+    try:
+        return asyncio.run(_admin(
+            admin_url,
+            "SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database WHERE datname = $1", name,
+        ))
+    except Exception:  # statistics are a bonus; never fail the run for them
+        return None
+
+
+def postgres_version(admin_url: str) -> str | None:
+    try:
+        return asyncio.run(_admin(admin_url, "SHOW server_version"))
+    except Exception:
+        return None
+
+
+def prepare_database(settings: Any) -> None:
+    """Migrations and demo data, in this process, through the platform's own functions."""
+    from backend.db import close_db, init_db, migrate
+    from backend.demo import load_demo_data
+
+    async def run() -> None:
+        await migrate(settings)
+        await init_db(settings)
+        try:
+            await load_demo_data()
+        finally:
+            await close_db()
+
+    asyncio.run(run())
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen
+    port: int
+    log: Path
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def start_server(name: str, command: list[str], env: dict[str, str], port: int, workdir: Path) -> Server:
+    log = workdir / f"{name}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return Server(name, proc, port, log)
+
+
+def wait_ready(server: Server, timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    url = f"http://{HOST}:{server.port}/healthz"
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}:\n{server.tail()}")
+        try:
+            if httpx.get(url, timeout=2.0, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{server.name} did not answer {url} within {timeout:.0f} s:\n{server.tail()}")
+
+
+def stop_server(server: Server) -> None:
+    proc = server.proc
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the group id is its pid
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    method: str
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}{self.path}"
+
+    def raw_request(self) -> bytes:
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in self.headers.items()]
+        if self.body or self.method == "POST":
+            lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
+
+    def send(self) -> Any:
+        import httpx
+
+        return httpx.request(self.method, self.url, content=self.body or None, headers=self.headers,
+                             timeout=30.0, trust_env=False)
+
+
+def sign_in(port: int) -> str:
+    import httpx
+
+    response = httpx.post(
+        f"http://{HOST}:{port}/graphql", timeout=30.0, trust_env=False,
+        json={"query": SIGN_IN, "variables": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}},
+    )
+    payload = response.json()
+    result = (payload.get("data") or {}).get("signIn") or {}
+    if response.status_code != 200 or result.get("__typename") != "AuthPayload":
+        raise RuntimeError(f"sign-in as {DEMO_EMAIL} failed: HTTP {response.status_code} {payload}")
+    return result["accessToken"]
+
+
+def check_dashboard(graphql: Target, plain: Target) -> tuple[dict, int, int]:
+    """Both targets answer 200 with the same non-trivial document; returns it and the sizes."""
+    g = graphql.send()
+    document = g.json()
+    if g.status_code != 200 or document.get("errors"):
+        raise RuntimeError(f"the GraphQL dashboard query failed: HTTP {g.status_code} {document}")
+    household = (((document.get("data") or {}).get("me") or {}).get("household")) or {}
+    if len(household.get("members") or []) < 2 or not household.get("guardianLinks"):
+        raise RuntimeError(f"the GraphQL dashboard query returned too little data: {document}")
+    p = plain.send()
+    if p.status_code != 200 or p.json() != document:
+        raise RuntimeError(
+            f"the plain endpoint does not answer the same document: HTTP {p.status_code}\n"
+            f"plain:   {p.text}\ngraphql: {g.text}"
+        )
+    return document, len(g.content), len(p.content)
+
+
+# --------------------------------------------------------------------------- wrk
+
+_WRK_SCRIPT = """\
+wrk.method = "{method}"
+wrk.path = "{path}"
+wrk.body = {body}
+{headers}
+local max_requests = {per_thread}
+local threads = {{}}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  responses = 0
+  non200 = 0
+  stopped = false
+end
+
+function response(status, headers, body)
+  responses = responses + 1
+  if status ~= 200 then non200 = non200 + 1 end
+  if responses >= max_requests and not stopped then
+    stopped = true
+    wrk.thread:stop()
+    -- wrk's main thread sleeps for the whole duration; SIGINT ends the run now.
+    os.execute("kill -INT $PPID 2>/dev/null")
+  end
+end
+
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + (t:get("non200") or 0) end
+  local e = summary.errors
+  io.write(string.format(
+    "WRK_RESULT {{\\"requests\\": %d, \\"duration_us\\": %d, \\"connect\\": %d, \\"read\\": %d, " ..
+    "\\"write\\": %d, \\"status\\": %d, \\"timeout\\": %d, \\"non200\\": %d, \\"p50_us\\": %.1f, " ..
+    "\\"p90_us\\": %.1f, \\"p99_us\\": %.1f, \\"max_us\\": %.1f}}\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, n,
+    latency:percentile(50.0), latency:percentile(90.0), latency:percentile(99.0), latency.max))
+end
+"""
+
+
+def _lua_long_string(text: str) -> str:
+    level = 1
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+def run_wrk(target: Target, *, connections: int, duration: float, max_requests: int, threads: int,
+            workdir: Path) -> RunResult:
+    per_thread = max(1, -(-max_requests // threads))
+    script = workdir / f"wrk-{target.name}.lua"
+    headers = "\n".join(f'wrk.headers["{k}"] = {_lua_long_string(v)}' for k, v in target.headers.items())
+    script.write_text(_WRK_SCRIPT.format(
+        method=target.method, path=target.path, body=_lua_long_string(target.body.decode()) if target.body else "nil",
+        headers=headers, per_thread=per_thread,
+    ))
+    seconds = max(1, round(duration))
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
+               "-s", str(script), target.url]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=seconds + 30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next((l for l in out.splitlines() if l.startswith("WRK_RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}):\n{out}\n{err}")
+    r = json.loads(line.removeprefix("WRK_RESULT "))
+    elapsed = r["duration_us"] / 1e6
+    detail = {k: r[k] for k in ("connect", "read", "write", "timeout") if r[k]}
+    got_latency = r["requests"] > 0
+    return RunResult(
+        client=f"wrk -t{threads}", connections=connections, duration_s=round(elapsed, 3),
+        requests=r["requests"], rps=round(r["requests"] / elapsed, 1) if elapsed else 0.0,
+        p50_ms=round(r["p50_us"] / 1000, 2) if got_latency else None,
+        p90_ms=round(r["p90_us"] / 1000, 2) if got_latency else None,
+        p99_ms=round(r["p99_us"] / 1000, 2) if got_latency else None,
+        max_ms=round(r["max_us"] / 1000, 2) if got_latency else None,
+        errors=sum(detail.values()), non200=r["non200"], error_detail=detail,
+        client_cpu_s=round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 3),
+    )
+
+
+# --------------------------------------------------------------------------- Python client
+
+
+def run_python_client(target: Target, *, connections: int, duration: float, max_requests: int) -> RunResult:
+    config = {"port": target.port, "request": target.raw_request().decode("latin-1"),
+              "connections": connections, "duration": duration, "max_requests": max_requests}
+    command = [sys.executable, str(Path(__file__).resolve()), "--loadgen", json.dumps(config)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    try:
+        out, err = proc.communicate(timeout=duration + 60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next((l for l in out.splitlines() if l.startswith("LOADGEN_RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"the load generator failed ({proc.returncode}):\n{out}\n{err}")
+    r = json.loads(line.removeprefix("LOADGEN_RESULT "))
+    return RunResult(
+        client=f"python asyncio ({r['loop']})", connections=connections, duration_s=r["elapsed"],
+        requests=r["requests"], rps=round(r["requests"] / r["elapsed"], 1) if r["elapsed"] else 0.0,
+        p50_ms=r["p50_ms"], p90_ms=r["p90_ms"], p99_ms=r["p99_ms"], max_ms=r["max_ms"],
+        errors=sum(r["errors"].values()), non200=r["non200"], error_detail=r["errors"],
+        client_cpu_s=round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 3),
+    )
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response; returns (status, keep the connection)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length: int | None = None
+    chunked = close = False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif name == b"connection":
+            close = b"close" in value.lower()
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length is not None:
+        await reader.readexactly(length)
+    else:
+        await reader.read()
+        close = True
+    return status, not close
+
+
+def _percentile(ordered: list[float], p: float) -> float | None:
+    if not ordered:
+        return None
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return round(ordered[index] * 1000, 2)
+
+
+async def _loadgen(config: dict[str, Any]) -> dict[str, Any]:
+    port, request = config["port"], config["request"].encode("latin-1")
+    max_requests, duration = config["max_requests"], config["duration"]
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    state = {"issued": 0, "non200": 0}
+    perf = time.perf_counter
+    start = perf()
+    deadline = start + duration
+
+    def error(kind: str) -> None:
+        errors[kind] = errors.get(kind, 0) + 1
+
+    async def connection() -> None:
+        reader = writer = None
+        try:
+            while perf() < deadline and state["issued"] < max_requests:
+                if writer is None:
+                    try:
+                        reader, writer = await asyncio.open_connection(HOST, port)
+                    except OSError:
+                        error("connect")
+                        await asyncio.sleep(0.01)
+                        continue
+                state["issued"] += 1
+                t0 = perf()
+                try:
+                    writer.write(request)
+                    status, keep = await _read_response(reader)
+                except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                    error("read")
+                    writer.close()
+                    reader = writer = None
+                    continue
+                latencies.append(perf() - t0)
+                if status != 200:
+                    state["non200"] += 1
+                if not keep:
+                    writer.close()
+                    reader = writer = None
+        finally:
+            if writer is not None:
+                writer.close()
+
+    tasks = [asyncio.ensure_future(connection()) for _ in range(config["connections"])]
+    _, pending = await asyncio.wait(tasks, timeout=duration + 5.0)
+    for task in pending:  # a request that takes over 5 s past the end is a timeout
+        task.cancel()
+        error("timeout")
+    elapsed = perf() - start
+    latencies.sort()
+    return {
+        "requests": len(latencies), "elapsed": round(elapsed, 3), "non200": state["non200"],
+        "errors": errors, "p50_ms": _percentile(latencies, 50), "p90_ms": _percentile(latencies, 90),
+        "p99_ms": _percentile(latencies, 99), "max_ms": round(latencies[-1] * 1000, 2) if latencies else None,
+    }
+
+
+def _loadgen_main(config_json: str) -> int:
+    config = json.loads(config_json)
+    try:
+        import uvloop
+
+        loop_name = "uvloop"
+        result = uvloop.run(_loadgen(config))
+    except ImportError:
+        loop_name = "asyncio"
+        result = asyncio.run(_loadgen(config))
+    result["loop"] = loop_name
+    print("LOADGEN_RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def measure(target: Target, opts: argparse.Namespace, client: str, server: Server, workdir: Path,
+            response_bytes: int) -> TargetResult:
+    def run(seconds: float, limit: int) -> RunResult:
+        if client == "wrk":
+            return run_wrk(target, connections=opts.connections, duration=seconds, max_requests=limit,
+                           threads=opts.wrk_threads, workdir=workdir)
+        return run_python_client(target, connections=opts.connections, duration=seconds, max_requests=limit)
+
+    time.sleep(1.2)  # let PostgreSQL publish the statistics of earlier statements
+    tx_before = transactions(opts.admin_url, opts.database)
+    warm = None
+    if opts.warmup > 0:
+        progress(f"{target.name}: warm-up {opts.warmup:g} s with {opts.connections} connections")
+        warm = run(opts.warmup, opts.max_requests)
+    progress(f"{target.name}: measuring {opts.duration:g} s (at most {opts.max_requests} requests) "
+             f"with {opts.connections} connections, {client}")
+    before = CpuSnapshot.take(server.proc.pid)
+    result = run(opts.duration, opts.max_requests)
+    after = CpuSnapshot.take(server.proc.pid)
+    time.sleep(1.2)
+    tx_after = transactions(opts.admin_url, opts.database)
+    wall = after.wall - before.wall
+    requests = result.requests + (warm.requests if warm else 0)
+    per_request = None
+    if tx_before is not None and tx_after is not None and requests:
+        per_request = round((tx_after - tx_before) / requests, 2)
+    cores = os.cpu_count() or 1
+    machine_total = (after.machine_total - before.machine_total) or wall * cores
+    return TargetResult(
+        name=target.name, url=target.url, method=target.method, warmup=warm, measured=result,
+        server_cpu_percent=round(100 * (after.server - before.server) / wall, 1),
+        postgres_cpu_percent=round(100 * (after.postgres - before.postgres) / wall, 1),
+        machine_busy_percent=round(100 * (after.machine_busy - before.machine_busy) / machine_total, 1),
+        client_cpu_percent=round(100 * result.client_cpu_s / wall, 1),
+        sql_statements_per_request=per_request, response_bytes=response_bytes,
+    )
+
+
+def _fmt(value: float | None, spec: str = ".1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(results: list[TargetResult], ratio: float | None, goal_met: bool) -> None:
+    header = (f"{'target':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7} "
+              f"{'non-200':>8} {'SQL/req':>8} {'server CPU':>11} {'PG CPU':>7} {'client CPU':>11}")
+    print()
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        m = r.measured
+        print(f"{r.name:<9} {m.rps:>9.1f} {_fmt(m.p50_ms, '.2f'):>8} {_fmt(m.p99_ms, '.2f'):>8} {m.requests:>9} "
+              f"{m.errors:>7} {m.non200:>8} {_fmt(r.sql_statements_per_request, '.2f'):>8} "
+              f"{r.server_cpu_percent:>10.0f}% {r.postgres_cpu_percent:>6.0f}% {r.client_cpu_percent:>10.0f}%")
+    print()
+    print(f"ratio graphql/plain req/s: {_fmt(ratio, '.3f')}   "
+          f"goal (ratio >= {GOAL_RATIO}, GraphQL p99 < {GOAL_P99_MS:g} ms): {'met' if goal_met else 'missed'}")
+
+
+def machine_info(admin_url: str, client: str) -> dict[str, Any]:
+    from importlib import metadata
+
+    model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for dist in ("strawberry-graphql", "graphql-core", "starlette", "uvicorn", "uvloop", "httptools",
+                 "tortoise-orm", "asyncpg"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    wrk_version = None
+    if client == "wrk":
+        probe = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+        wrk_version = (probe.stdout or probe.stderr).splitlines()[0] if (probe.stdout or probe.stderr) else None
+    commit = None
+    try:
+        rev = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+        if rev.returncode == 0:
+            commit = rev.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {
+        "cpu_count": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)), "cpu_model": model,
+        "python": platform.python_version(), "platform": platform.platform(),
+        "postgresql": postgres_version(admin_url), "wrk": wrk_version, "packages": versions, "git_commit": commit,
+    }
+
+
+def choose_client(requested: str) -> str:
+    if requested == "python":
+        return "python"
+    if shutil.which("wrk"):
+        return "wrk"
+    if requested == "wrk":
+        raise SystemExit("pvpp bench api: --client wrk but wrk is not installed (apt-get install wrk)")
+    return "python"
+
+
+def main(args: list[str]) -> int:
+    opts = parse_args(args)
+    client = choose_client(opts.client)
+    started = time.monotonic()
+    opts.database = f"pvpp_bench_{uuid.uuid4().hex[:10]}"
+    servers: list[Server] = []
+    created = False
+    with tempfile.TemporaryDirectory(prefix="pvpp-bench-") as tmp:
+        workdir = Path(tmp)
+        try:
+            from backend.settings import Settings
+
+            progress(f"load generator: {client}" + ("" if client == "wrk" else " (wrk not found or not chosen)"))
+            progress(f"creating database {opts.database}")
+            create_database(opts.admin_url, opts.database)
+            created = True
+            database_url = _database_url(opts.admin_url, opts.database)
+            secret = secrets.token_urlsafe(48)
+            settings = Settings(env="development", database_url=database_url, redis_url=opts.redis_url,
+                                secret_key=secret, var_dir=workdir / "var", log_level="WARNING")
+            progress("applying migrations and loading the demo data")
+            prepare_database(settings)
+
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PVPP_")}
+            env |= {
+                "PVPP_ENV": "development", "PVPP_DATABASE_URL": database_url, "PVPP_REDIS_URL": opts.redis_url,
+                "PVPP_SECRET_KEY": secret, "PVPP_LOG_LEVEL": "WARNING", "PVPP_HOST": HOST,
+                "PVPP_VAR_DIR": str(workdir / "var"),
+                # A run must not outlive its access token (15 min by default).
+                "PVPP_ACCESS_TOKEN_TTL_SECONDS": "3600",
+            }
+            graphql_port, plain_port = free_port(), free_port()
+            while plain_port == graphql_port:
+                plain_port = free_port()
+            servers.append(start_server("graphql", [sys.executable, "-m", "backend.cli", "serve"],
+                                        env | {"PVPP_PORT": str(graphql_port)}, graphql_port, workdir))
+            servers.append(start_server("plain", [sys.executable, "-m", "benchmarks.plain_dashboard"],
+                                        env | {"PVPP_PORT": str(plain_port), "PYTHONPATH": str(REPO_ROOT)},
+                                        plain_port, workdir))
+            progress(f"started pvpp serve (pid {servers[0].proc.pid}, port {graphql_port}) and the plain "
+                     f"endpoint (pid {servers[1].proc.pid}, port {plain_port}); waiting for /healthz")
+            for server in servers:
+                wait_ready(server)
+
+            progress(f"signing in as {DEMO_EMAIL}")
+            token = sign_in(graphql_port)
+            auth = {"Authorization": f"Bearer {token}"}
+            graphql = Target("graphql", "POST", "/graphql",
+                             json.dumps({"query": QUERY, "operationName": "Dashboard"}).encode(),
+                             {"Content-Type": "application/json", **auth}, graphql_port)
+            plain = Target("plain", "GET", "/dashboard", b"", auth, plain_port)
+            document, graphql_bytes, plain_bytes = check_dashboard(graphql, plain)
+            progress("both endpoints answer the same dashboard document with no errors")
+
+            results = [
+                measure(graphql, opts, client, servers[0], workdir, graphql_bytes),
+                measure(plain, opts, client, servers[1], workdir, plain_bytes),
+            ]
+            for server in servers:
+                if server.proc.poll() is not None:
+                    raise RuntimeError(f"{server.name} died during the run:\n{server.tail()}")
+            g, p = results[0].measured, results[1].measured
+            ratio = round(g.rps / p.rps, 3) if p.rps else None
+            goal_met = ratio is not None and ratio >= GOAL_RATIO and g.p99_ms is not None and g.p99_ms < GOAL_P99_MS
+            clean = all(r.measured.errors == 0 and r.measured.non200 == 0 for r in results)
+            report = {
+                "benchmark": "api",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": machine_info(opts.admin_url, client),
+                "options": {"connections": opts.connections, "duration_s": opts.duration, "warmup_s": opts.warmup,
+                            "max_requests": opts.max_requests, "client": client,
+                            "wrk_threads": opts.wrk_threads if client == "wrk" else None,
+                            "server": "uvicorn, 1 worker, uvloop + httptools, PVPP_LOG_LEVEL=WARNING",
+                            "host": HOST},
+                "query": QUERY,
+                "graphql_request": {"method": "POST", "path": "/graphql",
+                                    "body": json.loads(graphql.body)},
+                "plain_request": {"method": "GET", "path": "/dashboard"},
+                "response": document,
+                "targets": {r.name: asdict(r) for r in results},
+                "ratio_graphql_to_plain_rps": ratio,
+                "goal": {"ratio_at_least": GOAL_RATIO, "graphql_p99_below_ms": GOAL_P99_MS,
+                         "connections": opts.connections, "met": goal_met},
+                "clean_run": clean,
+                "total_seconds": round(time.monotonic() - started, 1),
+            }
+            print_table(results, ratio, goal_met)
+            output = opts.output if opts.output.is_absolute() else Path.cwd() / opts.output
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            progress(f"results written to {output}")
+            if not clean:
+                print("pvpp bench api: some requests failed or were not 200; the figures are not valid",
+                      file=sys.stderr)
+                return 1
+            return 0
+        except RuntimeError as exc:
+            print(f"pvpp bench api: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            for server in servers:
+                stop_server(server)
+            if servers:
+                progress("servers stopped")
+            if created:
+                try:
+                    drop_database(opts.admin_url, opts.database)
+                    progress(f"dropped database {opts.database}")
+                except Exception as exc:  # report, but do not hide the original error
+                    print(f"pvpp bench api: could not drop database {opts.database}: {exc}", file=sys.stderr)
+            progress(f"done in {time.monotonic() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--loadgen":
+        sys.exit(_loadgen_main(sys.argv[2]))
+    sys.exit(main(sys.argv[1:]))

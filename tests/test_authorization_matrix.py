@@ -1,0 +1,806 @@
+"""The authorisation matrix: every role against every root operation and every sensitive field.
+
+Expectations are data (the grids below); tests are generated from them, grouped by
+(role, operation) for operations and by (role, object type) for fields. The rules:
+
+- a student or parent sees only their own household; a teacher or school admin only their
+  school (rosters, classes, join codes); an officer only their municipality; an operator
+  everything;
+- email, birth date, createdAt and consent state of a user: the person, their guardian and
+  operators; household/guardians/children: the person, their household, operators;
+  school/schoolClass: additionally the staff of that school;
+- a household's invite code: its parents and operators; its members and guardian links: its
+  members and operators; a school's classes and staff, a class's join code and students:
+  staff of that school and operators; names of schools and municipalities are public facts
+  to anyone signed in;
+- anonymous requests are refused with ``UNAUTHENTICATED`` (HTTP 401), except sign-up,
+  sign-in and refresh;
+- queries that take an id answer ``NotAllowed`` for anything out of scope, existing or not.
+
+Adding a root operation, an object type or a field to the schema fails
+``test_every_operation_has_expectations`` / ``test_every_field_is_classified`` until the
+grids below say who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, parse, visit
+from graphql.language import FieldNode, Visitor
+
+from backend.accounts.models import ConsentRecord, GuardianLink, RefreshToken, Session, User
+from backend.graphql.schema import build_schema
+from backend.households.models import Household
+from backend.municipalities.models import Municipality
+from backend.schools.models import School, SchoolClass
+from tests.builders import PASSWORD, SIGN_IN, World, build_world, sign_in
+
+ANONYMOUS = "anonymous"
+#: Column headings of the grids -> role (a user of ``World.users()``, or anonymous).
+COLUMNS = {
+    "st_a1": "student_a1", "pa_a1": "parent_a1", "st_a2": "student_a2", "pa_a2": "parent_a2",
+    "te_a": "teacher_a", "ad_a": "admin_a", "te_b": "teacher_b",
+    "of_a": "officer_a", "of_b": "officer_b", "op": "operator", "anon": ANONYMOUS,
+}
+ROLES = list(COLUMNS.values())
+MISSING_ID = str(2**31 - 1)  # a well-formed id that names nothing
+
+
+def _parse_grid(text: str) -> dict[tuple[str, str], str]:
+    """``{(role, row): cell}`` from a grid whose first line names the columns."""
+    lines = [line.split() for line in text.strip().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    header, rows = lines[0], lines[1:]
+    if [COLUMNS.get(h) for h in header] != ROLES:
+        raise ValueError(f"grid columns must be {list(COLUMNS)}, got {header}")
+    grid: dict[tuple[str, str], str] = {}
+    for row in rows:
+        label, cells = row[0], row[1:]
+        if len(cells) != len(ROLES):
+            raise ValueError(f"row {label!r} has {len(cells)} cells, expected {len(ROLES)}")
+        if any((role, label) in grid for role in ROLES):
+            raise ValueError(f"row {label!r} appears twice")
+        for role, cell in zip(ROLES, cells, strict=True):
+            grid[(role, label)] = cell
+    return grid
+
+
+# ---------------------------------------------------------------------------------------------
+# Root operations. Rows are ``operation(target)``; cells:
+#   Y  allowed: the success type (and, for mutations, the write happened)
+#   N  denied: the typed NotAllowed, and nothing was written
+#   U  unauthenticated: HTTP 401 with extensions.code UNAUTHENTICATED, nothing written
+#   0  allowed, but there is nothing to show (null)
+# ---------------------------------------------------------------------------------------------
+OPERATION_GRID = """
+                                   st_a1 pa_a1 st_a2 pa_a2 te_a ad_a te_b of_a of_b op anon
+me                                   Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+user(self)                           Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+user(student_a1)                     Y     Y     N     N    Y    Y    N    N    N   Y   U
+user(parent_a1)                      Y     Y     N     N    N    N    N    N    N   Y   U
+user(student_a2)                     N     N     Y     Y    Y    Y    N    N    N   Y   U
+user(teacher_a)                      N     N     N     N    Y    Y    N    N    N   Y   U
+user(officer_a)                      N     N     N     N    N    N    N    Y    N   Y   U
+user(missing)                        N     N     N     N    N    N    N    N    N   N   U
+exportMyData                         Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+exportChildData(student_a1)          N     Y     N     N    N    N    N    N    N   N   U
+exportChildData(student_a2)          N     N     N     Y    N    N    N    N    N   N   U
+myHousehold                          Y     Y     Y     Y    0    0    0    0    0   0   U
+household(a1)                        Y     Y     N     N    N    N    N    N    N   Y   U
+household(a2)                        N     N     Y     Y    N    N    N    N    N   Y   U
+household(missing)                   N     N     N     N    N    N    N    N    N   N   U
+schools                              Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+school(A)                            Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+school(B)                            Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+schoolClass(A)                       Y     N     Y     N    Y    Y    N    N    N   Y   U
+schoolClass(B)                       N     N     N     N    N    N    Y    N    N   Y   U
+schoolClass(missing)                 N     N     N     N    N    N    N    N    N   N   U
+municipalities                       Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+signUp                               Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+signIn                               Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+refreshSession                       Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+signOut                              Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+giveGuardianConsent(student_a2)      N     N     N     Y    N    N    N    N    N   N   U
+withdrawGuardianConsent(student_a1)  N     Y     N     N    N    N    N    N    N   N   U
+deleteMyAccount                      Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+deleteChildAccount(student_a1)       N     Y     N     N    N    N    N    N    N   N   U
+deleteChildAccount(student_a2)       N     N     N     Y    N    N    N    N    N   N   U
+createStaffAccount(teacher@A)        N     N     N     N    N    Y    N    N    N   Y   U
+createStaffAccount(teacher@B)        N     N     N     N    N    N    N    N    N   Y   U
+createStaffAccount(admin@A)          N     N     N     N    N    N    N    N    N   Y   U
+createStaffAccount(officer@A)        N     N     N     N    N    N    N    N    N   Y   U
+createStaffAccount(operator)         N     N     N     N    N    N    N    N    N   Y   U
+regenerateInviteCode(a1)             N     Y     N     N    N    N    N    N    N   Y   U
+regenerateInviteCode(a2)             N     N     N     Y    N    N    N    N    N   Y   U
+renameHousehold(a1)                  N     Y     N     N    N    N    N    N    N   Y   U
+renameHousehold(a2)                  N     N     N     Y    N    N    N    N    N   Y   U
+createSchool(A)                      N     N     N     N    N    N    N    Y    N   Y   U
+createSchool(B)                      N     N     N     N    N    N    N    N    Y   Y   U
+createSchoolClass(A)                 N     N     N     N    Y    Y    N    N    N   Y   U
+createSchoolClass(B)                 N     N     N     N    N    N    Y    N    N   Y   U
+joinClass(B)                         Y     N     Y     N    N    N    N    N    N   N   U
+createMunicipality                   N     N     N     N    N    N    N    N    N   Y   U
+"""
+EXPECTED_OPERATIONS = _parse_grid(OPERATION_GRID)
+
+# ---------------------------------------------------------------------------------------------
+# Fields. Every field of every object type is either public (visible to whoever can reach
+# the object) or in a named group of sensitive fields. Cells list the groups the role may
+# see on that object; "-" is none. Objects a role cannot reach are simply not seen.
+# ---------------------------------------------------------------------------------------------
+FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
+    "User": {
+        "public": ("id", "displayName", "role"),
+        "P": ("email", "birthDate", "createdAt", "guardianConsent"),  # private
+        "F": ("household", "guardians", "children"),  # family
+        "S": ("school", "schoolClass"),  # school membership
+    },
+    "Household": {
+        "public": ("id", "name", "createdAt", "municipality"),
+        "I": ("inviteCode",),
+        "M": ("members", "guardianLinks"),
+    },
+    "School": {"public": ("id", "name", "municipality"), "R": ("classes", "staff")},
+    "SchoolClass": {"public": ("id", "name", "grade", "year", "school"), "R": ("joinCode", "students")},
+    "GuardianLink": {"public": ("id", "consentGiven", "consentGivenAt", "guardian", "student")},
+    "Municipality": {"public": ("id", "name", "code", "schools")},
+}
+#: Results, payloads and errors: every field visible to whoever receives them.
+PAYLOAD_TYPES = {
+    "AuthPayload", "SignUpSuccess", "StaffAccountCreated", "SignedOut", "AccountDeleted", "DataExport",
+    "NotAllowed", "ValidationFailed", "AlreadyExists", "InvalidCredentials", "InvalidToken",
+    "RateLimited", "ConsentRequired",
+}
+
+FIELD_GRIDS = {
+    "User": _parse_grid("""
+                 st_a1 pa_a1 st_a2 pa_a2 te_a ad_a te_b of_a of_b  op  anon
+    student_a1    PFS   PFS    -     -    S    S    -    -    -   PFS   -
+    parent_a1     FS    PFS    -     -    -    -    -    -    -   PFS   -
+    student_a2     -     -    PFS   PFS   S    S    -    -    -   PFS   -
+    parent_a2      -     -    FS    PFS   -    -    -    -    -   PFS   -
+    student_b      -     -     -     -    -    -    S    -    -   PFS   -
+    parent_b       -     -     -     -    -    -    -    -    -   PFS   -
+    teacher_a      -     -     -     -   PFS   S    -    -    -   PFS   -
+    admin_a        -     -     -     -    S   PFS   -    -    -   PFS   -
+    teacher_b      -     -     -     -    -    -   PFS   -    -   PFS   -
+    officer_a      -     -     -     -    -    -    -   PFS   -   PFS   -
+    officer_b      -     -     -     -    -    -    -    -   PFS  PFS   -
+    operator       -     -     -     -    -    -    -    -    -   PFS   -
+    """),
+    "Household": _parse_grid("""
+                 st_a1 pa_a1 st_a2 pa_a2 te_a ad_a te_b of_a of_b  op  anon
+    a1             M    IM     -     -    -    -    -    -    -   IM    -
+    a2             -     -     M    IM    -    -    -    -    -   IM    -
+    b              -     -     -     -    -    -    -    -    -   IM    -
+    """),
+    "School": _parse_grid("""
+                 st_a1 pa_a1 st_a2 pa_a2 te_a ad_a te_b of_a of_b  op  anon
+    A              -     -     -     -    R    R    -    -    -    R    -
+    B              -     -     -     -    -    -    R    -    -    R    -
+    """),
+    "SchoolClass": _parse_grid("""
+                 st_a1 pa_a1 st_a2 pa_a2 te_a ad_a te_b of_a of_b  op  anon
+    A              -     -     -     -    R    R    -    -    -    R    -
+    B              -     -     -     -    -    -    R    -    -    R    -
+    """),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# How each operation row is exercised.
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Ctx:
+    client: httpx.AsyncClient
+    world: World
+    role: str
+    token: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def users(self) -> dict[str, User]:
+        return self.world.users()
+
+    @property
+    def me(self) -> User | None:
+        return None if self.role == ANONYMOUS else self.users[self.role]
+
+    def user_id(self, name: str) -> str:
+        if name == "missing":
+            return MISSING_ID
+        if name == "self":
+            return str((self.me or self.world.operator).id)
+        return str(self.users[name].id)
+
+    def household_id(self, name: str) -> str:
+        return MISSING_ID if name == "missing" else str(households(self.world)[name].id)
+
+    def school_id(self, name: str) -> str:
+        return MISSING_ID if name == "missing" else str(schools(self.world)[name].id)
+
+    def class_id(self, name: str) -> str:
+        return MISSING_ID if name == "missing" else str(classes(self.world)[name].id)
+
+    def muni_id(self, name: str) -> str:
+        return str({"A": self.world.muni_a, "B": self.world.muni_b}[name].id)
+
+
+def households(world: World) -> dict[str, Household]:
+    return {"a1": world.family_a1.household, "a2": world.family_a2.household, "b": world.family_b.household}
+
+
+def schools(world: World) -> dict[str, School]:
+    return {"A": world.school_a, "B": world.school_b}
+
+
+def classes(world: World) -> dict[str, SchoolClass]:
+    return {"A": world.class_a, "B": world.class_b}
+
+
+Vars = Callable[[Ctx, str], dict[str, Any]]
+Check = Callable[[Ctx, str, Any], str | None]  # an error message, or None when the result is right
+Snapshot = Callable[[Ctx, str], Awaitable[Any]]
+
+
+@dataclass
+class Operation:
+    root: str
+    document: str
+    success: str | None  # __typename of success; None for lists and nullable objects
+    variables: Vars = lambda ctx, target: {}
+    check: Check | None = None
+    snapshot: Snapshot | None = None  # state the operation writes; compared before and after
+    prepare: Callable[[Ctx], Awaitable[None]] | None = None
+
+
+def _ids(value: list[dict[str, Any]]) -> set[str]:
+    return {item["id"] for item in value}
+
+
+def _is(expected: Callable[[Ctx, str], str], path: Callable[[Any], Any] = lambda v: v["id"]) -> Check:
+    def check(ctx: Ctx, target: str, value: Any) -> str | None:
+        want, got = str(expected(ctx, target)), str(path(value))
+        return None if want == got else f"returned {got}, expected {want}"
+
+    return check
+
+
+def _own_household(ctx: Ctx, target: str) -> str:
+    assert ctx.me is not None
+    return str(ctx.me.household_id)
+
+
+def _self_id(ctx: Ctx, target: str) -> str:
+    return ctx.user_id("self")
+
+
+async def _count_users_with_email(ctx: Ctx, target: str) -> int:
+    return await User.filter(email=_staff_input(ctx, target)["email"]).count()
+
+
+def _staff_input(ctx: Ctx, target: str) -> dict[str, Any]:
+    kind = target.split("@")[0]
+    place = target.split("@")[1] if "@" in target else None
+    role = {"teacher": "TEACHER", "admin": "SCHOOL_ADMIN", "officer": "OFFICER", "operator": "OPERATOR"}[kind]
+    data: dict[str, Any] = {
+        "email": f"new-{kind}-{(place or 'x').lower()}@example.org", "password": PASSWORD,
+        "displayName": f"New {kind}", "role": role,
+    }
+    if kind in ("teacher", "admin"):
+        data["schoolId"] = ctx.school_id(place or "A")
+    if kind == "officer":
+        data["municipalityId"] = ctx.muni_id(place or "A")
+    return data
+
+
+async def _consent_state(ctx: Ctx, target: str) -> tuple[int, int]:
+    student = ctx.users[target].id
+    return (
+        await GuardianLink.filter(student_id=student, consent_given_at__isnull=False).count(),
+        await ConsentRecord.filter(link__student_id=student).count(),
+    )
+
+
+async def _prepare_refresh_token(ctx: Ctx) -> None:
+    body = await _post(ctx.client, SIGN_IN, {"email": ctx.world.family_b.parent.email, "password": PASSWORD}, None)
+    ctx.extra["refresh_token"] = body.json()["data"]["signIn"]["refreshToken"]
+
+
+def _error_fragment(member: str, fields: str) -> str:
+    return f"__typename ... on {member} {{ {fields} }} ... on Error {{ message }}"
+
+
+OPERATIONS: dict[str, Operation] = {
+    # -- queries --------------------------------------------------------------------------------
+    "me": Operation("me", "query { me { __typename id } }", "User", check=_is(_self_id)),
+    "user": Operation(
+        "user", f"query($id: ID!) {{ user(id: $id) {{ {_error_fragment('User', 'id')} }} }}", "User",
+        variables=lambda ctx, t: {"id": ctx.user_id(t)}, check=_is(lambda ctx, t: ctx.user_id(t)),
+    ),
+    "exportMyData": Operation(
+        "exportMyData", f"query {{ exportMyData {{ {_error_fragment('DataExport', 'data')} }} }}", "DataExport",
+        check=_is(_self_id, lambda v: v["data"]["profile"]["id"]),
+    ),
+    "exportChildData": Operation(
+        "exportChildData",
+        f"query($id: ID!) {{ exportChildData(studentId: $id) {{ {_error_fragment('DataExport', 'data')} }} }}",
+        "DataExport", variables=lambda ctx, t: {"id": ctx.user_id(t)},
+        check=_is(lambda ctx, t: ctx.user_id(t), lambda v: v["data"]["profile"]["id"]),
+    ),
+    "myHousehold": Operation(
+        "myHousehold", "query { myHousehold { __typename id } }", None, check=_is(_own_household),
+    ),
+    "household": Operation(
+        "household", f"query($id: ID!) {{ household(id: $id) {{ {_error_fragment('Household', 'id')} }} }}",
+        "Household", variables=lambda ctx, t: {"id": ctx.household_id(t)},
+        check=_is(lambda ctx, t: ctx.household_id(t)),
+    ),
+    "schools": Operation(
+        "schools", "query { schools { __typename id name } }", None,
+        check=lambda ctx, t, v: None if _ids(v) == {ctx.school_id("A"), ctx.school_id("B")} else f"got {v}",
+    ),
+    "school": Operation(
+        "school", f"query($id: ID!) {{ school(id: $id) {{ {_error_fragment('School', 'id name')} }} }}", "School",
+        variables=lambda ctx, t: {"id": ctx.school_id(t)}, check=_is(lambda ctx, t: ctx.school_id(t)),
+    ),
+    "schoolClass": Operation(
+        "schoolClass",
+        f"query($id: ID!) {{ schoolClass(id: $id) {{ {_error_fragment('SchoolClass', 'id name')} }} }}",
+        "SchoolClass", variables=lambda ctx, t: {"id": ctx.class_id(t)}, check=_is(lambda ctx, t: ctx.class_id(t)),
+    ),
+    "municipalities": Operation(
+        "municipalities", "query { municipalities { __typename id name } }", None,
+        check=lambda ctx, t, v: None if _ids(v) == {ctx.muni_id("A"), ctx.muni_id("B")} else f"got {v}",
+    ),
+    # -- mutations ------------------------------------------------------------------------------
+    "signUp": Operation(
+        "signUp",
+        f"mutation($input: SignUpInput!) {{ signUp(input: $input) {{ "
+        f"{_error_fragment('SignUpSuccess', 'user { id }')} }} }}",
+        "SignUpSuccess",
+        variables=lambda ctx, t: {"input": {
+            "email": f"new-parent-{ctx.role}@example.org", "password": PASSWORD,
+            "displayName": "New Parent", "role": "PARENT", "householdName": "Matrix home"}},
+        snapshot=lambda ctx, t: User.filter(email=f"new-parent-{ctx.role}@example.org").count(),
+    ),
+    "signIn": Operation(
+        "signIn",
+        f"mutation($email: String!, $password: String!) {{ signIn(email: $email, password: $password) {{ "
+        f"{_error_fragment('AuthPayload', 'accessToken user { id }')} }} }}",
+        "AuthPayload",
+        variables=lambda ctx, t: {"email": ctx.world.family_b.parent.email, "password": PASSWORD},
+        check=_is(lambda ctx, t: ctx.world.family_b.parent.id, lambda v: v["user"]["id"]),
+        snapshot=lambda ctx, t: Session.filter(user_id=ctx.world.family_b.parent.id).count(),
+    ),
+    "refreshSession": Operation(
+        "refreshSession",
+        f"mutation($token: String!) {{ refreshSession(refreshToken: $token) {{ "
+        f"{_error_fragment('AuthPayload', 'accessToken user { id }')} }} }}",
+        "AuthPayload",
+        variables=lambda ctx, t: {"token": ctx.extra["refresh_token"]},
+        check=_is(lambda ctx, t: ctx.world.family_b.parent.id, lambda v: v["user"]["id"]),
+        snapshot=lambda ctx, t: RefreshToken.filter(session__user_id=ctx.world.family_b.parent.id).count(),
+        prepare=_prepare_refresh_token,
+    ),
+    "signOut": Operation(
+        "signOut", "mutation { signOut { __typename ok } }", "SignedOut",
+        check=lambda ctx, t, v: None if v["ok"] is True else f"got {v}",
+        snapshot=lambda ctx, t: Session.filter(revoked_at__isnull=False).count(),
+    ),
+    "giveGuardianConsent": Operation(
+        "giveGuardianConsent",
+        f"mutation($id: ID!) {{ giveGuardianConsent(studentId: $id) {{ "
+        f"{_error_fragment('GuardianLink', 'id consentGiven')} }} }}",
+        "GuardianLink", variables=lambda ctx, t: {"id": ctx.user_id(t)},
+        check=lambda ctx, t, v: None if v["consentGiven"] is True else f"got {v}",
+        snapshot=_consent_state,
+    ),
+    "withdrawGuardianConsent": Operation(
+        "withdrawGuardianConsent",
+        f"mutation($id: ID!) {{ withdrawGuardianConsent(studentId: $id) {{ "
+        f"{_error_fragment('GuardianLink', 'id consentGiven')} }} }}",
+        "GuardianLink", variables=lambda ctx, t: {"id": ctx.user_id(t)},
+        check=lambda ctx, t, v: None if v["consentGiven"] is False else f"got {v}",
+        snapshot=_consent_state,
+    ),
+    "deleteMyAccount": Operation(
+        "deleteMyAccount",
+        f"mutation($password: String!) {{ deleteMyAccount(password: $password) {{ "
+        f"{_error_fragment('AccountDeleted', 'pseudonym')} }} }}",
+        "AccountDeleted", variables=lambda ctx, t: {"password": PASSWORD},
+        check=lambda ctx, t, v: None if ctx.me and v["pseudonym"] == str(ctx.me.pseudonym) else f"got {v}",
+        snapshot=lambda ctx, t: User.all().order_by("id").values_list("id", flat=True),
+    ),
+    "deleteChildAccount": Operation(
+        "deleteChildAccount",
+        f"mutation($id: ID!) {{ deleteChildAccount(studentId: $id) {{ "
+        f"{_error_fragment('AccountDeleted', 'pseudonym')} }} }}",
+        "AccountDeleted", variables=lambda ctx, t: {"id": ctx.user_id(t)},
+        check=lambda ctx, t, v: None if v["pseudonym"] == str(ctx.users[t].pseudonym) else f"got {v}",
+        snapshot=lambda ctx, t: User.all().order_by("id").values_list("id", flat=True),
+    ),
+    "createStaffAccount": Operation(
+        "createStaffAccount",
+        f"mutation($input: StaffAccountInput!) {{ createStaffAccount(input: $input) {{ "
+        f"{_error_fragment('StaffAccountCreated', 'user { id role }')} }} }}",
+        "StaffAccountCreated", variables=lambda ctx, t: {"input": _staff_input(ctx, t)},
+        check=lambda ctx, t, v: None if v["user"]["role"] == _staff_input(ctx, t)["role"] else f"got {v}",
+        snapshot=_count_users_with_email,
+    ),
+    "regenerateInviteCode": Operation(
+        "regenerateInviteCode",
+        f"mutation($id: ID!) {{ regenerateInviteCode(householdId: $id) {{ {_error_fragment('Household', 'id')} }} }}",
+        "Household", variables=lambda ctx, t: {"id": ctx.household_id(t)},
+        check=_is(lambda ctx, t: ctx.household_id(t)),
+        snapshot=lambda ctx, t: Household.filter(id=int(ctx.household_id(t))).values_list("invite_code", flat=True),
+    ),
+    "renameHousehold": Operation(
+        "renameHousehold",
+        f"mutation($id: ID!) {{ renameHousehold(householdId: $id, name: \"Renamed by matrix\") {{ "
+        f"{_error_fragment('Household', 'id name')} }} }}",
+        "Household", variables=lambda ctx, t: {"id": ctx.household_id(t)},
+        check=_is(lambda ctx, t: ctx.household_id(t)),
+        snapshot=lambda ctx, t: Household.filter(id=int(ctx.household_id(t))).values_list("name", flat=True),
+    ),
+    "createSchool": Operation(
+        "createSchool",
+        f"mutation($m: ID!) {{ createSchool(name: \"Matrix School\", municipalityId: $m) {{ "
+        f"{_error_fragment('School', 'id name')} }} }}",
+        "School", variables=lambda ctx, t: {"m": ctx.muni_id(t)},
+        snapshot=lambda ctx, t: School.filter(name="Matrix School", municipality_id=int(ctx.muni_id(t))).count(),
+    ),
+    "createSchoolClass": Operation(
+        "createSchoolClass",
+        f"mutation($s: ID!) {{ createSchoolClass(schoolId: $s, name: \"M-1\", grade: 5, year: 2026) {{ "
+        f"{_error_fragment('SchoolClass', 'id name')} }} }}",
+        "SchoolClass", variables=lambda ctx, t: {"s": ctx.school_id(t)},
+        snapshot=lambda ctx, t: SchoolClass.filter(name="M-1", school_id=int(ctx.school_id(t))).count(),
+    ),
+    "joinClass": Operation(
+        "joinClass",
+        f"mutation($code: String!) {{ joinClass(classCode: $code) {{ {_error_fragment('User', 'id')} }} }}",
+        "User", variables=lambda ctx, t: {"code": classes(ctx.world)[t].join_code},
+        check=_is(_self_id),
+        snapshot=lambda ctx, t: User.filter(school_class_id=int(ctx.class_id(t))).order_by("id").values_list("id", flat=True),
+    ),
+    "createMunicipality": Operation(
+        "createMunicipality",
+        f"mutation {{ createMunicipality(name: \"Matrix-gun\", code: \"11110\") {{ "
+        f"{_error_fragment('Municipality', 'id')} }} }}",
+        "Municipality", snapshot=lambda ctx, t: Municipality.filter(code="11110").count(),
+    ),
+}
+
+
+def _split(row: str) -> tuple[str, str]:
+    root, _, target = row.partition("(")
+    return root, target.rstrip(")")
+
+
+ROWS: list[str] = list(dict.fromkeys(label for _, label in EXPECTED_OPERATIONS))
+ROWS_BY_ROOT: dict[str, list[str]] = {}
+for _row in ROWS:
+    ROWS_BY_ROOT.setdefault(_split(_row)[0], []).append(_row)
+
+
+async def _post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None, token: str | None) -> httpx.Response:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+
+def _is_unauthenticated(response: httpx.Response, body: dict[str, Any], root: str | None = None) -> bool:
+    errors = body.get("errors") or []
+    data = body.get("data")
+    return (
+        response.status_code == 401
+        and bool(errors)
+        and all((e.get("extensions") or {}).get("code") == "UNAUTHENTICATED" for e in errors)
+        and (data is None or root is None or data.get(root) is None)
+    )
+
+
+async def _run(ctx: Ctx, row: str) -> list[str]:
+    """Exercise one row for ctx.role; the differences from the expectation."""
+    root, target = _split(row)
+    op = OPERATIONS[root]
+    expected = EXPECTED_OPERATIONS[(ctx.role, row)]
+    if op.prepare:
+        await op.prepare(ctx)
+    before = await op.snapshot(ctx, target) if op.snapshot else None
+    response = await _post(ctx.client, op.document, op.variables(ctx, target), ctx.token)
+    body = response.json()
+    after = await op.snapshot(ctx, target) if op.snapshot else None
+    written = before != after
+
+    detail = ""
+    if _is_unauthenticated(response, body, root):
+        actual = "U"
+    elif response.status_code != 200 or body.get("errors"):
+        actual, detail = "error", f"HTTP {response.status_code}: {body}"
+    else:
+        value = body["data"][root]
+        typename = value.get("__typename") if isinstance(value, dict) else None
+        if value is None:
+            actual = "0"
+        elif typename == "NotAllowed":
+            actual = "N"
+        elif isinstance(value, list) or typename == op.success or op.success is None:
+            actual = "Y"
+            if op.check and (problem := op.check(ctx, target, value)):
+                actual, detail = "Y?", problem
+        else:
+            actual, detail = typename or "?", str(value)
+
+    problems = []
+    if actual != expected:
+        problems.append(f"{ctx.role} -> {row}: expected {expected}, got {actual} {detail}".rstrip())
+    if op.snapshot is not None:
+        if expected == "Y" and not written:
+            problems.append(f"{ctx.role} -> {row}: allowed, but nothing was written ({before!r})")
+        if expected in ("N", "U") and written:
+            problems.append(f"{ctx.role} -> {row}: denied, but it was written ({before!r} -> {after!r})")
+    return problems
+
+
+async def _signed_in(client: httpx.AsyncClient, role: str) -> tuple[World, str | None]:
+    world = await build_world()
+    token = None if role == ANONYMOUS else await sign_in(client, world.users()[role].email)
+    return world, token
+
+
+OPERATION_PARAMS = [pytest.param(role, root, id=f"{role}-{root}") for role in ROLES for root in ROWS_BY_ROOT]
+
+
+@pytest.mark.parametrize(("role", "root"), OPERATION_PARAMS)
+async def test_operation(client, role: str, root: str):
+    world, token = await _signed_in(client, role)
+    ctx = Ctx(client, world, role, token)
+    problems = [problem for row in ROWS_BY_ROOT[root] for problem in await _run(ctx, row)]
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields: reach every object the role can reach, along every path, with every field; check
+# each occurrence of each object against FIELD_GRIDS.
+# ---------------------------------------------------------------------------------------------
+CRAWL_FRAGMENTS = """
+fragment Leaf on User { __typename id displayName role email birthDate createdAt guardianConsent
+  household { __typename id name inviteCode } guardians { __typename id consentGiven }
+  children { __typename id consentGiven } school { __typename id name }
+  schoolClass { __typename id name joinCode } }
+fragment Link on GuardianLink { __typename id consentGiven consentGivenAt guardian { ...Leaf } student { ...Leaf } }
+fragment Klass on SchoolClass { __typename id name grade year joinCode school { __typename id name }
+  students { ...Leaf } }
+fragment Sch on School { __typename id name municipality { __typename id name code } classes { ...Klass }
+  staff { ...Leaf } }
+fragment Home on Household { __typename id name inviteCode createdAt municipality { __typename id name }
+  members { ...Leaf } guardianLinks { ...Link } }
+fragment Person on User { ...Leaf household { ...Home } guardians { ...Link } children { ...Link }
+  school { ...Sch } schoolClass { ...Klass } }
+"""
+CRAWL_ROOTS = """
+query Roots($hA1: ID!, $hA2: ID!, $hB: ID!, $sA: ID!, $sB: ID!, $cA: ID!, $cB: ID!) {
+  me { ...Person }
+  myHousehold { ...Home }
+  schools { ...Sch }
+  municipalities { __typename id name code schools { ...Sch } }
+  hA1: household(id: $hA1) { __typename ...Home }
+  hA2: household(id: $hA2) { __typename ...Home }
+  hB: household(id: $hB) { __typename ...Home }
+  sA: school(id: $sA) { __typename ...Sch }
+  sB: school(id: $sB) { __typename ...Sch }
+  cA: schoolClass(id: $cA) { __typename ...Klass }
+  cB: schoolClass(id: $cB) { __typename ...Klass }
+}
+""" + CRAWL_FRAGMENTS
+CRAWL_SIGN_IN = """
+mutation($email: String!, $password: String!) {
+  signIn(email: $email, password: $password) { __typename ... on AuthPayload { user { ...Person } } }
+}
+""" + CRAWL_FRAGMENTS
+
+
+def _crawl_users_document(names: list[str]) -> str:
+    variables = ", ".join(f"${n}: ID!" for n in names)
+    fields = "\n".join(f"  {n}: user(id: ${n}) {{ __typename ...Person }}" for n in names)
+    return f"query Users({variables}) {{\n{fields}\n}}\n" + CRAWL_FRAGMENTS
+
+
+USER_NAMES = ["student_a1", "parent_a1", "student_a2", "parent_a2", "student_b", "parent_b",
+              "teacher_a", "admin_a", "teacher_b", "officer_a", "officer_b", "operator"]
+CRAWL_USERS = _crawl_users_document(USER_NAMES)
+
+
+@dataclass
+class Occurrence:
+    typename: str
+    id: str
+    path: tuple[Any, ...]
+    value: dict[str, Any]
+
+
+def _walk(value: Any, path: tuple[Any, ...]) -> Iterator[Occurrence]:
+    if isinstance(value, dict):
+        if "__typename" in value and "id" in value:
+            yield Occurrence(value["__typename"], value["id"], path, value)
+        for key, child in value.items():
+            yield from _walk(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _walk(child, (*path, index))
+
+
+@dataclass
+class Crawl:
+    occurrences: list[Occurrence]
+    errors: dict[tuple[Any, ...], str]  # (document, *path) -> extensions.code
+    problems: list[str]
+
+
+def _object_names(world: World) -> dict[tuple[str, str], str]:
+    names = {("User", str(u.id)): name for name, u in world.users().items()}
+    names |= {("Household", str(h.id)): name for name, h in households(world).items()}
+    names |= {("School", str(s.id)): name for name, s in schools(world).items()}
+    names |= {("SchoolClass", str(c.id)): name for name, c in classes(world).items()}
+    names |= {("Municipality", str(world.muni_a.id)): "A", ("Municipality", str(world.muni_b.id)): "B"}
+    return names
+
+
+async def _crawl(ctx: Ctx) -> Crawl:
+    world = ctx.world
+    documents: dict[str, tuple[str, dict[str, Any]]] = {
+        "roots": (CRAWL_ROOTS, {
+            "hA1": ctx.household_id("a1"), "hA2": ctx.household_id("a2"), "hB": ctx.household_id("b"),
+            "sA": ctx.school_id("A"), "sB": ctx.school_id("B"), "cA": ctx.class_id("A"), "cB": ctx.class_id("B"),
+        }),
+        "users": (CRAWL_USERS, {name: ctx.user_id(name) for name in USER_NAMES}),
+    }
+    if ctx.role == ANONYMOUS:
+        documents["signIn"] = (CRAWL_SIGN_IN, {"email": world.family_a1.parent.email, "password": PASSWORD})
+    crawl = Crawl([], {}, [])
+    for name, (document, variables) in documents.items():
+        response = await _post(ctx.client, document, variables, ctx.token)
+        body = response.json()
+        if ctx.role == ANONYMOUS and name != "signIn":
+            if not _is_unauthenticated(response, body):
+                crawl.problems.append(f"anonymous {name}: expected 401 UNAUTHENTICATED, got {response.status_code} {body}")
+            continue
+        if response.status_code != 200 or body.get("data") is None:
+            crawl.problems.append(f"{name}: HTTP {response.status_code} {body}")
+            continue
+        for error in body.get("errors") or []:
+            crawl.errors[(name, *(error.get("path") or ()))] = (error.get("extensions") or {}).get("code", error["message"])
+        crawl.occurrences += [
+            Occurrence(o.typename, o.id, (name, *o.path), o.value) for o in _walk(body["data"], ())
+        ]
+    return crawl
+
+
+def _sensitive(typename: str) -> dict[str, str]:
+    """field -> group letter, for the sensitive fields of a type."""
+    return {f: group for group, fields in FIELD_CLASSES.get(typename, {}).items() if group != "public" for f in fields}
+
+
+def _field_problems(ctx: Ctx, crawl: Crawl, typename: str) -> list[str]:
+    names = _object_names(ctx.world)
+    grid = FIELD_GRIDS[typename]
+    sensitive = _sensitive(typename)
+    problems: list[str] = []
+    seen_visible: set[tuple[str, str]] = set()  # (object, field)
+    for occ in crawl.occurrences:
+        if occ.typename != typename:
+            continue
+        obj = names.get((typename, occ.id))
+        if obj is None:
+            problems.append(f"{typename} {occ.id} at {occ.path} is not part of the world")
+            continue
+        allowed = grid[(ctx.role, obj)]
+        for name, value in occ.value.items():
+            if name == "__typename":
+                continue
+            error = crawl.errors.get((*occ.path, name))
+            group = sensitive.get(name)
+            where = f"{typename} {obj}.{name} at {'.'.join(map(str, occ.path))}"
+            if group is None or group in allowed:
+                if error is not None:
+                    problems.append(f"{ctx.role}: {where} should be visible, got error {error}")
+                else:
+                    seen_visible.add((obj, name))
+            elif error != "FORBIDDEN" or value is not None:
+                problems.append(f"{ctx.role}: {where} should be hidden, got {value!r} (error {error})")
+    # every field the grid allows must actually have been seen, or the check above proved nothing
+    for (role, obj), allowed in grid.items():
+        if role != ctx.role:
+            continue
+        for name, group in sensitive.items():
+            if group in allowed and (obj, name) not in seen_visible:
+                problems.append(f"{ctx.role}: {typename} {obj}.{name} is allowed but was never reached")
+    return problems
+
+
+def _unexplained_errors(crawl: Crawl) -> list[str]:
+    """Errors anywhere but on a hidden sensitive field."""
+    by_path = {occ.path: occ for occ in crawl.occurrences}
+    problems = []
+    for (document, *path), code in crawl.errors.items():
+        parent = by_path.get((document, *path[:-1]))
+        if code != "FORBIDDEN" or parent is None or path[-1] not in _sensitive(parent.typename):
+            problems.append(f"unexpected error {code} at {document}:{'.'.join(map(str, path))}")
+    return problems
+
+
+FIELD_PARAMS = [pytest.param(role, typename, id=f"{role}-{typename}") for role in ROLES for typename in FIELD_GRIDS]
+
+
+@pytest.mark.parametrize(("role", "typename"), FIELD_PARAMS)
+async def test_sensitive_fields(client, role: str, typename: str):
+    world, token = await _signed_in(client, role)
+    ctx = Ctx(client, world, role, token)
+    crawl = await _crawl(ctx)
+    problems = crawl.problems + _unexplained_errors(crawl) + _field_problems(ctx, crawl, typename)
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# The matrix covers the whole schema.
+# ---------------------------------------------------------------------------------------------
+def _graphql_schema():
+    return build_schema()._schema
+
+
+def test_every_operation_has_expectations():
+    schema = _graphql_schema()
+    in_schema = {f"Query.{name}" for name in schema.query_type.fields} | {
+        f"Mutation.{name}" for name in schema.mutation_type.fields
+    }
+    in_matrix = {
+        f"{'Query' if name in schema.query_type.fields else 'Mutation'}.{name}" for name in ROWS_BY_ROOT
+    }
+    assert in_schema - in_matrix == set(), "operations without expectations in OPERATION_GRID"
+    assert in_matrix - in_schema == set(), "OPERATION_GRID names operations the schema does not have"
+    assert set(OPERATIONS) == set(ROWS_BY_ROOT), "every grid row needs an Operation and vice versa"
+
+
+def test_every_field_is_classified():
+    schema = _graphql_schema()
+    object_types = {
+        name: t for name, t in schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__") and name not in ("Query", "Mutation")
+    }
+    assert set(object_types) - set(FIELD_CLASSES) - PAYLOAD_TYPES == set(), "object types without a decision"
+    assert (set(FIELD_CLASSES) | PAYLOAD_TYPES) - set(object_types) == set(), "decisions for types that are gone"
+    for name, classes_ in FIELD_CLASSES.items():
+        declared = [f for fields in classes_.values() for f in fields]
+        assert sorted(declared) == sorted(object_types[name].fields), f"{name}: classify every field exactly once"
+    for name, grid in FIELD_GRIDS.items():
+        groups = set(FIELD_CLASSES[name]) - {"public"}
+        for (role, obj), cell in grid.items():
+            assert cell == "-" or set(cell) <= groups, f"{name} grid: unknown group in {cell!r} ({role}, {obj})"
+    assert set(FIELD_GRIDS) == {n for n, c in FIELD_CLASSES.items() if set(c) != {"public"}}, (
+        "every type with sensitive fields needs a FIELD_GRIDS entry"
+    )
+
+
+def test_the_crawl_asks_for_every_field():
+    """The field test reads every field of every classified type somewhere."""
+    schema = _graphql_schema()
+    asked: set[tuple[str, str]] = set()
+    for document in (CRAWL_ROOTS, CRAWL_USERS, CRAWL_SIGN_IN):
+        type_info = TypeInfo(schema)
+
+        class Collect(Visitor):
+            def enter_field(self, node: FieldNode, *_args: Any) -> None:
+                parent = type_info.get_parent_type()
+                if parent is not None:
+                    asked.add((parent.name, node.name.value))
+
+        visit(parse(document), TypeInfoVisitor(type_info, Collect()))
+    missing = {
+        (type_name, f) for type_name, classes_ in FIELD_CLASSES.items() for fields in classes_.values() for f in fields
+    } - asked
+    assert missing == set()

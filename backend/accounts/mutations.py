@@ -82,7 +82,9 @@ def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
     return None if value is None else parse_id(value, field)
 
 
-def _auth_payload(tokens: service.Tokens) -> AuthPayload:
+async def _auth_payload(info: Info, tokens: service.Tokens) -> AuthPayload:
+    """The payload; the rest of this request sees the user as signed in (e.g. ``user.email``)."""
+    info.context.principal = await service.principal_for(tokens.user, tokens.session_id)
     return AuthPayload(
         access_token=tokens.access_token, refresh_token=tokens.refresh_token,
         expires_in=tokens.expires_in, user=User.from_model(tokens.user),
@@ -116,12 +118,12 @@ class AccountMutations:
             info.context.settings, info.context.redis, email=email, password=password,
             address=info.context.client_address,
         )
-        return _auth_payload(tokens)
+        return await _auth_payload(info, tokens)
 
     @strawberry.mutation(permission_classes=[Anyone])
     @returns_errors
     async def refresh_session(self, info: Info, refresh_token: str) -> RefreshResult:
-        return _auth_payload(await service.refresh(info.context.settings, refresh_token[:256]))
+        return await _auth_payload(info, await service.refresh(info.context.settings, refresh_token[:256]))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated], description="End this device's session.")
     async def sign_out(self, info: Info) -> SignedOut:

@@ -43,6 +43,7 @@ class Tokens:
     refresh_token: str
     expires_in: int
     user: User
+    session_id: uuid.UUID
 
 
 async def sign_up(
@@ -163,6 +164,7 @@ async def _open_session(settings: Settings, user: User) -> Tokens:
         refresh_token=refresh_token,
         expires_in=settings.access_token_ttl_seconds,
         user=user,
+        session_id=session.id,
     )
 
 
@@ -198,6 +200,7 @@ async def refresh(settings: Settings, refresh_token: str) -> Tokens:
         refresh_token=new_token,
         expires_in=settings.access_token_ttl_seconds,
         user=session.user,
+        session_id=session.id,
     )
 
 
@@ -221,7 +224,11 @@ async def authenticate(settings: Settings, access_token: str) -> Principal:
     ).select_related("user")
     if session is None or session.user_id != claims.user_id:
         raise InvalidToken("This session has ended; sign in again.")
-    user: User = session.user
+    return await principal_for(session.user, session.id)
+
+
+async def principal_for(user: User, session_id: uuid.UUID) -> Principal:
+    """The principal of a user in a session; parents also get their children's ids."""
     children: frozenset[int] = frozenset()
     if user.role is Role.PARENT:
         children = frozenset(
@@ -231,7 +238,7 @@ async def authenticate(settings: Settings, access_token: str) -> Principal:
         user_id=user.id,
         pseudonym=user.pseudonym,
         role=user.role,
-        session_id=session.id,
+        session_id=session_id,
         household_id=user.household_id,
         school_id=user.school_id,
         school_class_id=user.school_class_id,

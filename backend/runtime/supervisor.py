@@ -109,7 +109,7 @@ class _Supervisor:
                 _say(f"embedded Redis failed: {exc}")
                 return 1
             redis_url = self.redis.url
-        self.env = os.environ | {
+        self.env = {"PVPP_LOG_FORMAT": "console"} | os.environ | {  # readable in a terminal
             "PVPP_REDIS_URL": redis_url,
             "PVPP_VAR_DIR": str(var_dir),
             "PVPP_HOST": settings.host,

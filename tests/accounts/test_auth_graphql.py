@@ -193,3 +193,11 @@ async def test_sign_out_revokes_the_access_token(client):
     response = await client.post("/graphql", json={"query": ME}, headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_sign_in_payload_shows_the_users_own_private_fields(client):
+    await build_world()
+    body = await gql(client, 'mutation { signIn(email: "parent_a1@example.org", password: "%s") '
+                             '{ ... on AuthPayload { user { email household { name } } } } }' % PASSWORD)
+    assert "errors" not in body, body
+    assert body["data"]["signIn"]["user"] == {"email": "parent_a1@example.org", "household": {"name": "Household a1"}}

@@ -44,22 +44,12 @@ def embedded_redis(tmp_path_factory) -> Iterator[EmbeddedRedis]:
         yield server
 
 
-async def _create_pg_database() -> str:
-    name = f"pvpp_test_{uuid.uuid4().hex[:10]}"
+async def _pg_admin(sql: str) -> None:
+    """Run one statement on the admin database (CREATE/DROP DATABASE cannot run in a pool)."""
     conn = await asyncpg.connect(host=services.POSTGRES_HOST, port=services.POSTGRES_PORT,
                                  user=services.POSTGRES_USER, database=services.POSTGRES_ADMIN_DB)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name
-
-
-async def _drop_pg_database(name: str) -> None:
-    conn = await asyncpg.connect(host=services.POSTGRES_HOST, port=services.POSTGRES_PORT,
-                                 user=services.POSTGRES_USER, database=services.POSTGRES_ADMIN_DB)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(sql)
     finally:
         await conn.close()
 
@@ -76,7 +66,8 @@ async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
         services.require_service("PostgreSQL", services.POSTGRES_HOST, services.POSTGRES_PORT)
         host, port = services.REDIS_URL.split("//")[1].split("/")[0].split(":")
         services.require_service("Redis", host, int(port))
-        pg_name = await _create_pg_database()
+        pg_name = f"pvpp_test_{uuid.uuid4().hex[:10]}"
+        await _pg_admin(f'CREATE DATABASE "{pg_name}"')
         cfg = make_settings(
             var_dir=var_dir, redis_url=services.REDIS_URL,
             database_url=f"postgres://{services.POSTGRES_USER}@{services.POSTGRES_HOST}:{services.POSTGRES_PORT}/{pg_name}",
@@ -91,7 +82,7 @@ async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
     finally:
         await close_db()
         if pg_name:
-            await _drop_pg_database(pg_name)
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 @pytest.fixture

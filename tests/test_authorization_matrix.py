@@ -14,8 +14,22 @@ Expectations are data (the grids below); tests are generated from them, grouped 
   staff of that school and operators; names of schools and municipalities are public facts
   to anyone signed in;
 - anonymous requests are refused with ``UNAUTHENTICATED`` (HTTP 401), except sign-up,
-  sign-in and refresh;
+  sign-in and refresh; a successful sign-in makes the rest of its request the user's own;
 - queries that take an id answer ``NotAllowed`` for anything out of scope, existing or not.
+
+Attempts across a boundary, and where each is checked:
+
+- parent_a1 -> household of a2: ``test_operation[<db>-parent_a1-household]`` (row
+  ``household(a2)``) and ``test_sensitive_fields[<db>-parent_a1-Household]``;
+- student_a2 -> email of student_a1: ``test_operation[<db>-student_a2-user]`` (row
+  ``user(student_a1)`` is NotAllowed) and ``test_sensitive_fields[<db>-student_a2-User]`` (no
+  path reaches student_a1's private fields);
+- teacher_b -> class A roster: ``test_operation[<db>-teacher_b-schoolClass]`` and
+  ``test_sensitive_fields[<db>-teacher_b-SchoolClass]`` (students and join code of A hidden);
+- teacher_a -> school B staff: ``test_sensitive_fields[<db>-teacher_a-School]`` (school B is
+  public; its staff and classes are not);
+- officer_b -> a school in municipality A: ``test_operation[<db>-officer_b-createSchool]``
+  (NotAllowed, and no school written).
 
 Adding a root operation, an object type or a field to the schema fails
 ``test_every_operation_has_expectations`` / ``test_every_field_is_classified`` until the
@@ -75,6 +89,9 @@ def _parse_grid(text: str) -> dict[tuple[str, str], str]:
 #   N  denied: the typed NotAllowed, and nothing was written
 #   U  unauthenticated: HTTP 401 with extensions.code UNAUTHENTICATED, nothing written
 #   0  allowed, but there is nothing to show (null)
+#   E  a typed failure (NotAllowed or ValidationFailed) for an id that names nothing, and no
+#      write; used where existence is no secret (public facts, or a caller who may act on
+#      any such object), so either answer is fine, but a crash is not
 # ---------------------------------------------------------------------------------------------
 OPERATION_GRID = """
                                    st_a1 pa_a1 st_a2 pa_a2 te_a ad_a te_b of_a of_b op anon
@@ -89,6 +106,7 @@ user(missing)                        N     N     N     N    N    N    N    N    
 exportMyData                         Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 exportChildData(student_a1)          N     Y     N     N    N    N    N    N    N   N   U
 exportChildData(student_a2)          N     N     N     Y    N    N    N    N    N   N   U
+exportChildData(missing)             N     N     N     N    N    N    N    N    N   N   U
 myHousehold                          Y     Y     Y     Y    0    0    0    0    0   0   U
 household(a1)                        Y     Y     N     N    N    N    N    N    N   Y   U
 household(a2)                        N     N     Y     Y    N    N    N    N    N   Y   U
@@ -96,6 +114,7 @@ household(missing)                   N     N     N     N    N    N    N    N    
 schools                              Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 school(A)                            Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 school(B)                            Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+school(missing)                      E     E     E     E    E    E    E    E    E   E   U
 schoolClass(A)                       Y     N     Y     N    Y    Y    N    N    N   Y   U
 schoolClass(B)                       N     N     N     N    N    N    Y    N    N   Y   U
 schoolClass(missing)                 N     N     N     N    N    N    N    N    N   N   U
@@ -105,10 +124,13 @@ signIn                               Y     Y     Y     Y    Y    Y    Y    Y    
 refreshSession                       Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
 signOut                              Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 giveGuardianConsent(student_a2)      N     N     N     Y    N    N    N    N    N   N   U
+giveGuardianConsent(missing)         N     N     N     N    N    N    N    N    N   N   U
 withdrawGuardianConsent(student_a1)  N     Y     N     N    N    N    N    N    N   N   U
+withdrawGuardianConsent(missing)     N     N     N     N    N    N    N    N    N   N   U
 deleteMyAccount                      Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 deleteChildAccount(student_a1)       N     Y     N     N    N    N    N    N    N   N   U
 deleteChildAccount(student_a2)       N     N     N     Y    N    N    N    N    N   N   U
+deleteChildAccount(missing)          N     N     N     N    N    N    N    N    N   N   U
 createStaffAccount(teacher@A)        N     N     N     N    N    Y    N    N    N   Y   U
 createStaffAccount(teacher@B)        N     N     N     N    N    N    N    N    N   Y   U
 createStaffAccount(admin@A)          N     N     N     N    N    N    N    N    N   Y   U
@@ -116,12 +138,16 @@ createStaffAccount(officer@A)        N     N     N     N    N    N    N    N    
 createStaffAccount(operator)         N     N     N     N    N    N    N    N    N   Y   U
 regenerateInviteCode(a1)             N     Y     N     N    N    N    N    N    N   Y   U
 regenerateInviteCode(a2)             N     N     N     Y    N    N    N    N    N   Y   U
+regenerateInviteCode(missing)        N     N     N     N    N    N    N    N    N   E   U
 renameHousehold(a1)                  N     Y     N     N    N    N    N    N    N   Y   U
 renameHousehold(a2)                  N     N     N     Y    N    N    N    N    N   Y   U
+renameHousehold(missing)             N     N     N     N    N    N    N    N    N   E   U
 createSchool(A)                      N     N     N     N    N    N    N    Y    N   Y   U
 createSchool(B)                      N     N     N     N    N    N    N    N    Y   Y   U
+createSchool(missing)                N     N     N     N    N    N    N    N    N   E   U
 createSchoolClass(A)                 N     N     N     N    Y    Y    N    N    N   Y   U
 createSchoolClass(B)                 N     N     N     N    N    N    Y    N    N   Y   U
+createSchoolClass(missing)           N     N     N     N    N    N    N    N    N   E   U
 joinClass(B)                         Y     N     Y     N    N    N    N    N    N   N   U
 createMunicipality                   N     N     N     N    N    N    N    N    N   Y   U
 """
@@ -227,7 +253,7 @@ class Ctx:
         return MISSING_ID if name == "missing" else str(classes(self.world)[name].id)
 
     def muni_id(self, name: str) -> str:
-        return str({"A": self.world.muni_a, "B": self.world.muni_b}[name].id)
+        return MISSING_ID if name == "missing" else str({"A": self.world.muni_a, "B": self.world.muni_b}[name].id)
 
 
 def households(world: World) -> dict[str, Household]:
@@ -299,7 +325,7 @@ def _staff_input(ctx: Ctx, target: str) -> dict[str, Any]:
 
 
 async def _consent_state(ctx: Ctx, target: str) -> tuple[int, int]:
-    student = ctx.users[target].id
+    student = int(ctx.user_id(target))
     return (
         await GuardianLink.filter(student_id=student, consent_given_at__isnull=False).count(),
         await ConsentRecord.filter(link__student_id=student).count(),
@@ -452,6 +478,7 @@ OPERATIONS: dict[str, Operation] = {
         f"mutation($m: ID!) {{ createSchool(name: \"Matrix School\", municipalityId: $m) {{ "
         f"{_error_fragment('School', 'id name')} }} }}",
         "School", variables=lambda ctx, t: {"m": ctx.muni_id(t)},
+        check=lambda ctx, t, v: None if v["name"] == "Matrix School" else f"got {v}",
         snapshot=lambda ctx, t: School.filter(name="Matrix School", municipality_id=int(ctx.muni_id(t))).count(),
     ),
     "createSchoolClass": Operation(
@@ -459,6 +486,7 @@ OPERATIONS: dict[str, Operation] = {
         f"mutation($s: ID!) {{ createSchoolClass(schoolId: $s, name: \"M-1\", grade: 5, year: 2026) {{ "
         f"{_error_fragment('SchoolClass', 'id name')} }} }}",
         "SchoolClass", variables=lambda ctx, t: {"s": ctx.school_id(t)},
+        check=lambda ctx, t, v: None if v["name"] == "M-1" else f"got {v}",
         snapshot=lambda ctx, t: SchoolClass.filter(name="M-1", school_id=int(ctx.school_id(t))).count(),
     ),
     "joinClass": Operation(
@@ -528,7 +556,9 @@ async def _run(ctx: Ctx, row: str) -> list[str]:
         if value is None:
             actual = "0"
         elif typename == "NotAllowed":
-            actual = "N"
+            actual = "E" if expected == "E" else "N"
+        elif typename == "ValidationFailed" and expected == "E":
+            actual = "E"
         elif isinstance(value, list) or typename == op.success or op.success is None:
             actual = "Y"
             if op.check and (problem := op.check(ctx, target, value)):
@@ -542,7 +572,7 @@ async def _run(ctx: Ctx, row: str) -> list[str]:
     if op.snapshot is not None:
         if expected == "Y" and not written:
             problems.append(f"{ctx.role} -> {row}: allowed, but nothing was written ({before!r})")
-        if expected in ("N", "U") and written:
+        if expected in ("N", "U", "E") and written:
             problems.append(f"{ctx.role} -> {row}: denied, but it was written ({before!r} -> {after!r})")
     return problems
 
@@ -622,6 +652,7 @@ class Occurrence:
     id: str
     path: tuple[Any, ...]
     value: dict[str, Any]
+    seen_by: str = ""  # the role whose grid column applies
 
 
 def _walk(value: Any, path: tuple[Any, ...]) -> Iterator[Occurrence]:
@@ -660,6 +691,9 @@ async def _crawl(ctx: Ctx) -> Crawl:
         }),
         "users": (CRAWL_USERS, {name: ctx.user_id(name) for name in USER_NAMES}),
     }
+    # Signing in makes the rest of the request the user's own: an anonymous caller who signs in
+    # as parent_a1 must see exactly what parent_a1 sees, and nothing more.
+    seen_by = {"roots": ctx.role, "users": ctx.role, "signIn": "parent_a1"}
     if ctx.role == ANONYMOUS:
         documents["signIn"] = (CRAWL_SIGN_IN, {"email": world.family_a1.parent.email, "password": PASSWORD})
     crawl = Crawl([], {}, [])
@@ -676,7 +710,7 @@ async def _crawl(ctx: Ctx) -> Crawl:
         for error in body.get("errors") or []:
             crawl.errors[(name, *(error.get("path") or ()))] = (error.get("extensions") or {}).get("code", error["message"])
         crawl.occurrences += [
-            Occurrence(o.typename, o.id, (name, *o.path), o.value) for o in _walk(body["data"], ())
+            Occurrence(o.typename, o.id, (name, *o.path), o.value, seen_by[name]) for o in _walk(body["data"], ())
         ]
     return crawl
 
@@ -699,17 +733,19 @@ def _field_problems(ctx: Ctx, crawl: Crawl, typename: str) -> list[str]:
         if obj is None:
             problems.append(f"{typename} {occ.id} at {occ.path} is not part of the world")
             continue
-        allowed = grid[(ctx.role, obj)]
+        allowed = grid[(occ.seen_by, obj)]
         for name, value in occ.value.items():
             if name == "__typename":
                 continue
             error = crawl.errors.get((*occ.path, name))
             group = sensitive.get(name)
             where = f"{typename} {obj}.{name} at {'.'.join(map(str, occ.path))}"
+            if occ.seen_by != ctx.role:
+                where += f" (seen as {occ.seen_by})"
             if group is None or group in allowed:
                 if error is not None:
                     problems.append(f"{ctx.role}: {where} should be visible, got error {error}")
-                else:
+                elif occ.seen_by == ctx.role:
                     seen_visible.add((obj, name))
             elif error != "FORBIDDEN" or value is not None:
                 problems.append(f"{ctx.role}: {where} should be hidden, got {value!r} (error {error})")

@@ -6,6 +6,8 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
+from graphql import GraphQLError
+
 from backend import errors as domain
 from backend.graphql.errors import to_graphql_error
 
@@ -35,6 +37,21 @@ def parse_id(value: str, field: str) -> int:
     if not 0 < number < 2**31:
         raise domain.ValidationFailed(field, "This is not a valid id.")
     return number
+
+
+class BadUserInput(GraphQLError):
+    """For resolvers without a result union (lists): a bad argument, named."""
+
+    def __init__(self, exc: domain.ValidationFailed) -> None:
+        super().__init__(exc.message, extensions={"code": "BAD_USER_INPUT", "field": exc.field})
+
+
+def parse_id_argument(value: str, field: str) -> int:
+    """``parse_id`` for list resolvers, where a typed union member cannot be returned."""
+    try:
+        return parse_id(value, field)
+    except domain.ValidationFailed as exc:
+        raise BadUserInput(exc) from None
 
 
 def require_principal(info: Any):

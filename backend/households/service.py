@@ -43,19 +43,22 @@ async def link_guardians(user: User) -> None:
         await GuardianLink.get_or_create(guardian_id=guardian_id, student_id=student_id)
 
 
+async def _managed_household(principal: Principal, household_id: int, doing: str) -> Household:
+    household = await Household.get_or_none(id=household_id) if principal.can_manage_household(household_id) else None
+    if household is None:
+        raise NotAllowed(f"Only a parent of this household can {doing}.")
+    return household
+
+
 async def regenerate_invite_code(principal: Principal, household_id: int) -> Household:
-    if not principal.can_manage_household(household_id):
-        raise NotAllowed("Only a parent of this household can change its invite code.")
-    household = await Household.get(id=household_id)
+    household = await _managed_household(principal, household_id, "change its invite code")
     household.invite_code = new_code()
     await household.save(update_fields=["invite_code"])
     return household
 
 
 async def rename_household(principal: Principal, household_id: int, name: str) -> Household:
-    if not principal.can_manage_household(household_id):
-        raise NotAllowed("Only a parent of this household can rename it.")
-    household = await Household.get(id=household_id)
+    household = await _managed_household(principal, household_id, "rename it")
     household.name = name
     await household.save(update_fields=["name"])
     return household

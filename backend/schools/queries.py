@@ -7,11 +7,10 @@ from typing import Annotated
 import strawberry
 
 from backend.errors import NotAllowed as NotAllowedError
-from backend.errors import ValidationFailed as ValidationFailedError
 from backend.graphql.context import Info
 from backend.graphql.errors import NotAllowed, ValidationFailed
 from backend.graphql.permissions import IsAuthenticated
-from backend.graphql.results import parse_id, require_principal, returns_errors
+from backend.graphql.results import parse_id, parse_id_argument, require_principal, returns_errors
 from backend.schools.models import School as SchoolModel
 from backend.schools.types import School, SchoolClass
 
@@ -28,7 +27,7 @@ class SchoolQueries:
     ) -> list[School]:
         query = SchoolModel.all().order_by("name", "id")
         if municipality_id is not None:
-            query = query.filter(municipality_id=parse_id(municipality_id, "municipalityId"))
+            query = query.filter(municipality_id=parse_id_argument(municipality_id, "municipalityId"))
         rows = await query.offset(max(offset, 0)).limit(min(max(first, 0), MAX_PAGE))
         return [School.from_model(s) for s in rows]
 
@@ -37,7 +36,7 @@ class SchoolQueries:
     async def school(self, info: Info, id: strawberry.ID) -> SchoolResult:
         row = await info.context.loaders.school.load(parse_id(id, "id"))
         if row is None:
-            raise ValidationFailedError("id", "No such school.")
+            raise NotAllowedError("You cannot see this school.")
         return School.from_model(row)
 
     @strawberry.field(permission_classes=[IsAuthenticated])

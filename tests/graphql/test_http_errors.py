@@ -146,3 +146,10 @@ async def test_graphiql_is_served(client):
     response = await client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_bad_id_in_a_list_query_is_a_named_input_error(client):
+    await build_world()
+    token = await sign_in(client, "operator@example.org")
+    body = await gql(client, '{ schools(municipalityId: "abc") { name } }', token=token)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "municipalityId"}

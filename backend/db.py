@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 
 from backend.settings import Settings
 
@@ -16,10 +18,30 @@ MODEL_MODULES = [
 ]
 
 
+class _NoResetConnection(asyncpg.connection.Connection):
+    """A pooled connection without asyncpg's reset query on release.
+
+    The reset (unlock advisory locks, close cursors, UNLISTEN, RESET ALL) costs a round trip
+    after every statement; the platform uses none of those session features, and asyncpg
+    still rolls back an open transaction on release.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return database_url
+    config = expand_db_url(database_url)
+    config["credentials"]["connection_class"] = _NoResetConnection
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise config for one database; all domains share the app label ``pvpp``."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "pvpp": {
                 "models": MODEL_MODULES,

@@ -9,13 +9,14 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.tools import merge_types
 
 from backend.accounts.mutations import AccountMutations
@@ -55,15 +56,17 @@ class Schema(strawberry.Schema):
 def build_schema(
     *, max_depth: int = 10, max_aliases: int = 15, max_tokens: int = 2_000
 ) -> strawberry.Schema:
+    # The limit rules are built once: ValidationCache keys on the rule classes, and
+    # QueryDepthLimiter/MaxAliasesLimiter would make new classes on every request.
+    limit_rules = [max_depth_rule(max_depth, None), max_aliases_rule(max_aliases)]
     schema = Schema(
         query=Query,
         mutation=Mutation,
         extensions=[  # factories: one extension per request, caches shared at module level
             partial(ParserCache, maxsize=1_000),
-            partial(ValidationCache, maxsize=1_000),
             partial(MaxTokensLimiter, max_token_count=max_tokens),
-            partial(QueryDepthLimiter, max_depth=max_depth),
-            partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+            partial(AddValidationRules, limit_rules),
+            partial(ValidationCache, maxsize=1_000),
             partial(MaskErrors, should_mask_error=_is_unexpected, error_message="Unexpected server error."),
         ],
     )

@@ -153,3 +153,16 @@ async def test_bad_id_in_a_list_query_is_a_named_input_error(client):
     token = await sign_in(client, "operator@example.org")
     body = await gql(client, '{ schools(municipalityId: "abc") { name } }', token=token)
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "municipalityId"}
+
+
+async def test_validation_is_cached_across_requests(client):
+    """The depth/alias rules are built once, so identical documents hit the cache."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cache = _get_validate_cache(1_000)
+    query = "{ __typename municipalities_probe: __typename }"
+    await client.post("/graphql", json={"query": query})
+    before = cache.cache_info().hits
+    for _ in range(3):
+        assert (await client.post("/graphql", json={"query": query})).status_code == 200
+    assert cache.cache_info().hits == before + 3

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     password_min_length: int = Field(10, ge=8)
     password_min_strength: int = Field(2, ge=0, le=4)
     guardian_consent_age: int = Field(14, ge=0)
+    unconsented_account_days: int = Field(14, ge=1)
     password_hash_memory_kib: int = Field(65_536, ge=1_024)
     password_hash_time_cost: int = Field(3, ge=1)
 

@@ -11,7 +11,7 @@ from arq.worker import run_worker as arq_run_worker
 from backend.db import close_db, init_db
 from backend.operations.logs import configure_logging
 from backend.settings import Settings, SettingsError, get_settings
-from workers.accounts import purge_ended_sessions
+from workers.accounts import purge_ended_sessions, purge_unconsented_children
 
 
 async def ping(ctx: dict[str, Any]) -> str:
@@ -34,8 +34,11 @@ def redis_settings(settings: Settings) -> RedisSettings:
 
 
 class WorkerSettings:
-    functions = [ping, purge_ended_sessions]
-    cron_jobs = [cron(purge_ended_sessions, hour={4}, minute={17}, unique=True)]
+    functions = [ping, purge_ended_sessions, purge_unconsented_children]
+    cron_jobs = [
+        cron(purge_ended_sessions, hour={4}, minute={17}, unique=True),
+        cron(purge_unconsented_children, hour={4}, minute={27}, unique=True),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     max_tries = 5

@@ -6,7 +6,7 @@ user's pseudonym only, so they survive deletion without pointing back at a perso
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -16,7 +16,9 @@ from tortoise.transactions import in_transaction
 from backend.accounts.models import ConsentRecord, GuardianLink, Role, Session, User
 from backend.accounts.passwords import verify_password
 from backend.accounts.principal import Principal
+from backend.codes import age_on, local_today
 from backend.errors import InvalidCredentials, NotAllowed
+from backend.settings import Settings
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -97,3 +99,25 @@ async def delete_account(principal: Principal, user_id: int, password: str | Non
         await GuardianLink.filter(guardian_id=user_id).delete()
         await User.filter(id=user_id).delete()
     return user.pseudonym
+
+
+async def purge_unconsented_children(settings: Settings) -> int:
+    """Delete under-age students whose guardian never consented within the grace period.
+
+    Such an account was created only to ask for consent; keeping a child's data without it
+    is not allowed (PIPA §22-2). Accounts that once had consent are left alone.
+    """
+    cutoff = datetime.now(UTC) - timedelta(days=settings.unconsented_account_days)
+    today = local_today(settings.display_timezone)
+    consented = set(await ConsentRecord.all().values_list("link__student_id", flat=True))
+    candidates = await User.filter(role=Role.STUDENT, created_at__lt=cutoff, birth_date__isnull=False)
+    doomed = [
+        u.id for u in candidates
+        if u.id not in consented and age_on(u.birth_date, today) < settings.guardian_consent_age
+    ]
+    if doomed:
+        async with in_transaction():
+            await Session.filter(user_id__in=doomed).delete()
+            await GuardianLink.filter(student_id__in=doomed).delete()
+            await User.filter(id__in=doomed).delete()
+    return len(doomed)

@@ -80,3 +80,26 @@ async def test_a_child_cannot_delete_a_parent(client):
     body = await gql(client, DELETE_CHILD, {"id": str(world.family_a2.parent.id)}, token=token)
     assert body["data"]["deleteChildAccount"]["__typename"] == "NotAllowed"
     assert await User.exists(id=world.family_a2.parent.id)
+
+
+async def test_children_without_consent_are_purged_after_the_grace_period(db):
+    from datetime import UTC, datetime, timedelta
+
+    from backend.accounts.models import Role
+    from backend.accounts.privacy import purge_unconsented_children
+    from tests.builders import birth_date_for_age, make_user
+
+    world = await build_world()
+    household = world.family_a2.household
+    old = datetime.now(UTC) - timedelta(days=db.unconsented_account_days + 1)
+    stale = await make_user(Role.STUDENT, "stale@example.org", household_id=household.id, birth_date=birth_date_for_age(10))
+    fresh = await make_user(Role.STUDENT, "fresh@example.org", household_id=household.id, birth_date=birth_date_for_age(10))
+    older = await make_user(Role.STUDENT, "older@example.org", household_id=household.id, birth_date=birth_date_for_age(15))
+    await User.filter(id__in=[stale.id, older.id, world.family_a1.student.id]).update(created_at=old)
+
+    assert await purge_unconsented_children(db) == 1
+    assert not await User.exists(id=stale.id)
+    assert await User.exists(id=fresh.id), "still within the grace period"
+    assert await User.exists(id=older.id), "14 and over needs no guardian consent"
+    assert await User.exists(id=world.family_a1.student.id), "consent was given"
+    assert await purge_unconsented_children(db) == 0

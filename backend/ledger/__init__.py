@@ -1,0 +1,1 @@
+"""The tamper-evident ledger: append-only entries, Merkle tree, checkpoints."""

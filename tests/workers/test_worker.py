@@ -24,7 +24,7 @@ async def test_purge_removes_only_long_ended_sessions(db):
     user = world.family_a1.parent
     now = datetime.now(UTC)
     old = await Session.create(id=uuid.uuid4(), user=user, expires_at=now - timedelta(days=31))
-    revoked = await Session.create(id=uuid.uuid4(), user=user, expires_at=now + timedelta(days=5),
+    await Session.create(id=uuid.uuid4(), user=user, expires_at=now + timedelta(days=5),
                                    revoked_at=now - timedelta(days=40))
     live = await Session.create(id=uuid.uuid4(), user=user, expires_at=now + timedelta(days=5))
     recent = await Session.create(id=uuid.uuid4(), user=user, expires_at=now + timedelta(days=5), revoked_at=now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -41,3 +42,21 @@ def versions_in(directory: Path, pattern: re.Pattern[str]) -> tuple[int, ...]:
     """The version numbers of the data files in ``directory`` whose names match ``pattern``."""
     found = (pattern.match(p.name) for p in directory.iterdir())
     return tuple(sorted(int(m.group(1)) for m in found if m))
+
+
+def read_versioned_json(
+    directory: Path, pattern: re.Pattern[str], template: str, version: int | None, field: str
+) -> tuple[int, Any]:
+    """Parse the data file of ``version`` (the newest when None): ``(version, data)``.
+
+    ``template`` names a file from its version (e.g. ``"conversion.{}.json"``); an unknown
+    version is a ``ValidationFailed`` on ``field``.
+    """
+    versions = versions_in(directory, pattern)
+    if version is None:
+        if not versions:
+            raise ValidationFailed(field, f"No {template.format('*')} data file is packaged.")
+        version = versions[-1]
+    if isinstance(version, bool) or not isinstance(version, int) or version not in versions:
+        raise ValidationFailed(field, f"No {template.format(version)} data file is packaged.")
+    return version, json.loads((directory / template.format(version)).read_text(encoding="utf-8"))

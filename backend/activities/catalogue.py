@@ -10,7 +10,6 @@ Bad input raises :class:`backend.errors.ValidationFailed` naming the offending f
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from backend.errors import ValidationFailed
-from backend.numbers import to_decimal, versions_in
+from backend.numbers import read_versioned_json, to_decimal, versions_in
 
 DATA_DIR = Path(__file__).parent / "data"
 _FILE_RE = re.compile(r"^activity_types\.v(\d+)\.json$")
@@ -258,14 +257,7 @@ def available_versions() -> tuple[int, ...]:
 @functools.cache
 def load_catalogue(version: int | None = None) -> Catalogue:
     """Load and validate ``activity_types.v<version>.json`` (the newest when None)."""
-    versions = available_versions()
-    if version is None:
-        if not versions:
-            raise CatalogueError("version", "No activity catalogue data file is packaged.")
-        version = versions[-1]
-    if isinstance(version, bool) or not isinstance(version, int) or version not in versions:
-        raise ValidationFailed("version", f"No activity catalogue version {version!r}.")
-    data = json.loads((DATA_DIR / f"activity_types.v{version}.json").read_text(encoding="utf-8"))
+    version, data = read_versioned_json(DATA_DIR, _FILE_RE, "activity_types.v{}.json", version, "version")
     catalogue = parse_catalogue(data)
     if catalogue.version != version:
         raise CatalogueError("version", f"File v{version} says version {catalogue.version}.")

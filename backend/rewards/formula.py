@@ -13,7 +13,6 @@ does not make a whole unit stays on the balance it came from (``points_left``, `
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.errors import ValidationFailed
-from backend.numbers import to_decimal, versions_in
+from backend.numbers import read_versioned_json, to_decimal, versions_in
 
 DATA_DIR = Path(__file__).parent / "data"
 _FILE_RE = re.compile(r"^conversion\.(\d{4})\.json$")
@@ -249,14 +248,8 @@ def available_years() -> tuple[int, ...]:
 @functools.cache
 def load_rules(year: int | None = None) -> ConversionRules:
     """Load and validate ``conversion.<year>.json`` (the latest year when None)."""
-    years = available_years()
-    if year is None:
-        if not years:
-            raise RulesError("year", "No conversion data file is packaged.")
-        year = years[-1]
-    if isinstance(year, bool) or not isinstance(year, int) or year not in years:
-        raise ValidationFailed("year", f"No conversion rules for programme year {year!r}.")
-    rules = rules_from_dict(json.loads((DATA_DIR / f"conversion.{year}.json").read_text(encoding="utf-8")))
+    year, data = read_versioned_json(DATA_DIR, _FILE_RE, "conversion.{}.json", year, "year")
+    rules = rules_from_dict(data)
     if rules.programme_year != year:
         raise RulesError("$.programme_year", f"conversion.{year}.json says programme year {rules.programme_year}.")
     return rules

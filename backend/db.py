@@ -15,6 +15,9 @@ MODEL_MODULES = [
     "backend.schools.models",
     "backend.households.models",
     "backend.accounts.models",
+    "backend.rewards.models",
+    "backend.activities.models",
+    "backend.ledger.models",
 ]
 
 

@@ -7,6 +7,8 @@ one stops start-up with its name.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import secrets
 from pathlib import Path
@@ -51,6 +53,12 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(2_000, ge=10)
     max_request_bytes: int = Field(1_000_000, ge=1_024)
 
+    ledger_signing_key: SecretStr | None = None
+    ledger_origin: str = Field("peoples-vpp.local/ledger", min_length=1, max_length=100, pattern=r"^[^\s+]+$")
+    ledger_checkpoint_minutes: int = Field(10, ge=1, le=1_440)
+    redemption_code_ttl_seconds: int = Field(300, ge=30, le=86_400)
+    activity_max_age_days: int = Field(31, ge=1, le=366)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -74,6 +82,23 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         return _development_secret(self.var_dir.resolve())
 
+    @property
+    def ledger_key_seed(self) -> bytes:
+        """The 32-byte Ed25519 seed that signs ledger checkpoints.
+
+        From ``PVPP_LEDGER_SIGNING_KEY`` (base64) when set; otherwise generated on first run and
+        kept in ``var_dir/ledger_signing_key`` (mode 0600), so checkpoints stay verifiable.
+        """
+        if self.ledger_signing_key is not None:
+            try:
+                seed = base64.b64decode(self.ledger_signing_key.get_secret_value(), validate=True)
+            except binascii.Error:
+                seed = b""
+            if len(seed) != 32:
+                raise SettingsError("PVPP_LEDGER_SIGNING_KEY must be 32 bytes in base64")
+            return seed
+        return _generated_ledger_seed(self.var_dir.resolve())
+
 
 @functools.cache
 def _development_secret(var_dir: Path) -> str:
@@ -83,6 +108,18 @@ def _development_secret(var_dir: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+@functools.cache
+def _generated_ledger_seed(var_dir: Path) -> bytes:
+    path = var_dir / "ledger_signing_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return base64.b64decode(path.read_text().strip())
 
 
 @functools.cache

@@ -25,7 +25,9 @@ from backend.runtime.embedded_redis import EmbeddedRedis
 from backend.settings import Settings
 from tests import services
 
-TABLES = ["consent_record", "guardian_link", "refresh_token", "session", "user",
+TABLES = ["activity", "redemption_code", "programme_enrolment", "programme",
+          "ledger_entry", "ledger_head", "ledger_balance", "ledger_checkpoint",
+          "consent_record", "guardian_link", "refresh_token", "session", "user",
           "household", "school_class", "school", "municipality"]
 BACKENDS = ["sqlite", "postgres"]
 

@@ -54,3 +54,34 @@ class ConsentRequired(DomainError):
 class InvalidToken(DomainError):
     def __init__(self, message: str = "The token is invalid, expired or revoked.") -> None:
         super().__init__(message)
+
+
+class IdempotencyConflict(DomainError):
+    """The idempotency key was used before for a different request."""
+
+    def __init__(self, message: str = "This idempotency key was already used for a different request.") -> None:
+        super().__init__(message)
+
+
+class LimitReached(DomainError):
+    """A cap (daily, monthly, threshold, budget) leaves nothing to grant; ``limit`` names it."""
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class InsufficientBalance(DomainError):
+    def __init__(self, asset: str, available: int, requested: int) -> None:
+        super().__init__(f"Only {available} {asset} available, {requested} requested.")
+        self.asset = asset
+        self.available = available
+        self.requested = requested
+
+
+class InvalidRedemptionCode(DomainError):
+    """``reason`` is one of malformed, forged, expired, already_used."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -11,10 +11,13 @@ import httpx
 
 from backend.accounts.models import ConsentAction, ConsentRecord, GuardianLink, Role, User
 from backend.accounts.passwords import hash_password
+from backend.accounts.principal import Principal
+from backend.accounts.service import principal_for
 from backend.codes import new_code
 from backend.households.models import Household
 from backend.households.service import link_guardians
 from backend.municipalities.models import Municipality
+from backend.rewards.models import Programme, ProgrammeEnrolment
 from backend.schools.models import School, SchoolClass
 
 PASSWORD = "Correct-Horse-Battery-7"
@@ -143,3 +146,21 @@ async def build_world() -> World:
         officer_b=await make_user(Role.OFFICER, "officer_b@example.org", municipality_id=muni_b.id),
         operator=await make_user(Role.OPERATOR, "operator@example.org"),
     )
+
+
+async def principal_of(user: User) -> Principal:
+    """The principal a signed-in request of ``user`` would carry."""
+    await user.refresh_from_db()
+    return await principal_for(user, uuid.uuid4())
+
+
+async def start_programmes(world: World, year: int = 2026, budget_won: int = 10_000_000) -> tuple[Programme, Programme]:
+    """A programme for the whole year in both municipalities; only school A enrols (in A's)."""
+    programmes = []
+    for muni in (world.muni_a, world.muni_b):
+        programmes.append(await Programme.create(
+            municipality=muni, name=f"{muni.name} saves {year}", year=year, rules_year=2026,
+            starts_on=date(year, 1, 1), ends_on=date(year, 12, 31), coin_budget_won=budget_won,
+        ))
+    await ProgrammeEnrolment.create(programme=programmes[0], school=world.school_a)
+    return programmes[0], programmes[1]

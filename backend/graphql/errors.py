@@ -55,6 +55,32 @@ class InvalidToken(Error):
     pass
 
 
+@public_type
+@strawberry.type
+class IdempotencyConflict(Error):
+    pass
+
+
+@public_type
+@strawberry.type
+class LimitReached(Error):
+    limit: str = strawberry.field(description="daily_cap, monthly_cap, below_threshold, budget or below_minimum")
+
+
+@public_type
+@strawberry.type
+class InsufficientBalance(Error):
+    asset: str
+    available: int
+    requested: int
+
+
+@public_type
+@strawberry.type
+class InvalidRedemptionCode(Error):
+    reason: str = strawberry.field(description="malformed, forged, expired or already_used")
+
+
 def to_graphql_error(exc: domain.DomainError) -> Error:
     """The typed union member for a domain failure."""
     match exc:
@@ -70,5 +96,14 @@ def to_graphql_error(exc: domain.DomainError) -> Error:
             return ConsentRequired(message=exc.message)
         case domain.InvalidToken():
             return InvalidToken(message=exc.message)
+        case domain.IdempotencyConflict():
+            return IdempotencyConflict(message=exc.message)
+        case domain.LimitReached():
+            return LimitReached(message=exc.message, limit=exc.limit)
+        case domain.InsufficientBalance():
+            return InsufficientBalance(message=exc.message, asset=exc.asset, available=exc.available,
+                                       requested=exc.requested)
+        case domain.InvalidRedemptionCode():
+            return InvalidRedemptionCode(message=exc.message, reason=exc.reason)
         case _:
             return NotAllowed(message=exc.message)

@@ -74,6 +74,7 @@ class Migration(migrations.Migration):
                 ('municipality', fields.ForeignKeyField('pvpp.Municipality', source_field='municipality_id', db_constraint=True, to_field='id', related_name='programmes', on_delete=OnDelete.RESTRICT)),
                 ('name', fields.CharField(max_length=120)),
                 ('year', fields.SmallIntField()),
+                ('rules_year', fields.SmallIntField(description='Year of the conversion rules file it follows')),
                 ('starts_on', fields.DateField()),
                 ('ends_on', fields.DateField()),
                 ('coin_budget_won', fields.BigIntField()),

@@ -9,7 +9,8 @@ from tortoise.models import Model
 class Programme(Model):
     """A municipality's saving programme for one year.
 
-    ``year`` selects the conversion rules file. ``coins_issued_won`` is the materialised sum of
+    ``rules_year`` selects the conversion rules file (a new year may keep last year's rules until
+    new ones are published). ``coins_issued_won`` is the materialised sum of
     the coins the ledger issued under this programme, never more than ``coin_budget_won``.
     """
 
@@ -19,6 +20,7 @@ class Programme(Model):
     )
     name = fields.CharField(max_length=120)
     year = fields.SmallIntField()
+    rules_year = fields.SmallIntField(description="Year of the conversion rules file it follows")
     starts_on = fields.DateField()
     ends_on = fields.DateField()
     coin_budget_won = fields.BigIntField()

@@ -1,0 +1,311 @@
+"""Auditing the ledger in one streaming pass. Pure: no ORM, no I/O.
+
+Feed every stored row in ``seq`` order to :class:`LedgerAuditor`, then call
+:meth:`LedgerAuditor.finish`. Each row's content is re-encoded at its position and hashed; the
+recomputed leaves go into one :class:`MerkleAccumulator` whose root is compared with every
+signed checkpoint as the pass reaches its size, so memory stays O(log n) for the tree plus the
+per-account sums and the (few) suspicious rows.
+
+What each mechanism catches:
+
+* a row whose content was changed but not its stored hash: ``tampered`` (or ``reordered`` when
+  the content and hash are those written for another position);
+* a row rewritten together with its stored hash: only the signed root can tell, so a
+  ``checkpoint_mismatch`` names the range since the last checkpoint that still matches;
+* deleted rows: ``missing`` (a gap, or fewer rows than the head or a signed checkpoint says);
+* rows beyond the head: ``extra``; the same stored seq twice or out of order: ``duplicate``;
+* edited or forged checkpoint rows: ``bad_signature``; edited balances: ``balance_mismatch``.
+
+Rows after the last checkpoint that were rewritten with their hash, and with balances to match,
+cannot be detected by anyone until a checkpoint signs them; ``uncheckpointed`` counts them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from backend.ledger.entries import EntryRecord, entry_leaf_hash
+from backend.ledger.merkle import EMPTY_ROOT, MerkleAccumulator
+from backend.ledger.signing import CheckpointError, open_checkpoint
+
+TAMPERED = "tampered"
+REORDERED = "reordered"
+MISSING = "missing"
+EXTRA = "extra"
+DUPLICATE = "duplicate"
+CHECKPOINT_MISMATCH = "checkpoint_mismatch"
+BAD_SIGNATURE = "bad_signature"
+BALANCE_MISMATCH = "balance_mismatch"
+UNCHECKPOINTED = "uncheckpointed"
+INFO_KINDS = frozenset({UNCHECKPOINTED})
+
+_PLACEHOLDER = bytes(32)  # leaf of a missing or unreadable row: matches no signed root
+_MAX_SUSPECTS = 10_000  # rows kept for the reorder search; later ones are reported at once
+_MAX_GAP_CANDIDATES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem (or note): ``seq``..``last`` (inclusive) is the affected range, if any."""
+
+    kind: str
+    seq: int | None
+    detail: str
+    last: int | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind not in INFO_KINDS
+
+    def covers(self, seq: int) -> bool:
+        if self.seq is None:
+            return False
+        return self.seq <= seq <= (self.seq if self.last is None else self.last)
+
+    def __str__(self) -> str:
+        if self.seq is None:
+            subject = ""
+        elif self.last is None or self.last == self.seq:
+            subject = f" entry {self.seq}"
+        else:
+            subject = f" entries {self.seq}..{self.last}"
+        return f"{self.kind.upper()}{subject}: {self.detail}"
+
+
+class SignedCheckpoint(NamedTuple):
+    """A ``ledger_checkpoint`` row: the signed note, its columns and the stored peaks (hex)."""
+
+    note: str
+    tree_size: int
+    root_hex: str
+    peaks: Iterable[str] = ()
+
+
+@dataclass
+class AuditReport:
+    findings: list[Finding]
+    entries: int
+    checkpoints: int
+    uncheckpointed: int
+    seconds: float
+    counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return not any(n for kind, n in self.counts.items() if kind not in INFO_KINDS)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def omitted(self) -> int:
+        """Findings counted but not kept (beyond ``max_findings``)."""
+        return sum(self.counts.values()) - len(self.findings)
+
+    @property
+    def rate(self) -> float:
+        return self.entries / self.seconds if self.seconds > 0 else 0.0
+
+
+class LedgerAuditor:
+    """Streams the ledger once; see the module docstring for what it reports."""
+
+    def __init__(self, checkpoints: Iterable[SignedCheckpoint | tuple[Any, ...]], key_name: str,
+                 public_key: Ed25519PublicKey, *, head_size: int | None = None,
+                 max_findings: int = 10_000, reorder_budget: int = 200_000) -> None:
+        self._started = time.perf_counter()
+        self._findings: list[Finding] = []
+        self._counts: Counter[str] = Counter()
+        self._max_findings = max_findings
+        self._reorder_budget = reorder_budget
+        self._targets: dict[int, list[tuple[bytes, list[str]]]] = defaultdict(list)
+        self._checkpoints = 0
+        for row in checkpoints:
+            self._open(SignedCheckpoint(*row), key_name, public_key)
+        self._sizes = sorted(self._targets, reverse=True)  # popped from the end, smallest first
+        self._signed_size = max(self._targets, default=0)
+        self._head = head_size
+        self._expected = self._signed_size if head_size is None else max(head_size, self._signed_size)
+        self._acc = MerkleAccumulator()
+        self._good = 0  # the ledger below this size agrees with a signed root
+        self._next = 0  # the next position (seq) expected
+        self._entries = 0
+        self._unsigned = 0
+        self._sums: dict[tuple[str, str, str], int] = defaultdict(int)
+        self._suspects: list[tuple[int, EntryRecord, str]] = []
+        self._gaps: list[tuple[int, int]] = []
+        self._check_checkpoints()
+
+    @property
+    def entries(self) -> int:
+        return self._entries
+
+    def feed(self, stored_seq: int, record: EntryRecord, stored_leaf_hash_hex: str) -> None:
+        """Check one row; rows must come in increasing ``stored_seq`` order."""
+        if not self._advance(stored_seq):
+            return
+        self._sums[(str(record.account), str(record.asset), record.scope)] += record.amount
+        at_position = record if record.seq == stored_seq else dataclasses.replace(record, seq=stored_seq)
+        leaf = entry_leaf_hash(at_position)
+        if leaf.hex() != stored_leaf_hash_hex.lower():
+            if len(self._suspects) < _MAX_SUSPECTS:
+                self._suspects.append((stored_seq, record, stored_leaf_hash_hex))
+            else:
+                self._add(TAMPERED, stored_seq, "its content does not hash to its stored leaf hash")
+        self._append(stored_seq, leaf)
+
+    def feed_unreadable(self, stored_seq: int, reason: str) -> None:
+        """A row whose columns cannot even be decoded into an entry."""
+        if not self._advance(stored_seq):
+            return
+        self._add(TAMPERED, stored_seq, f"the row cannot be read as an entry ({reason})")
+        self._append(stored_seq, _PLACEHOLDER)
+
+    def finish(self, materialised_balances: Mapping[tuple[Any, Any, str], int] | None = None) -> AuditReport:
+        """Close the pass: missing tail, remaining checkpoints, reorders, balances."""
+        if self._next < self._expected:
+            why = (f"a signed checkpoint covers {self._signed_size} entries"
+                   if self._signed_size >= (self._head or 0) else f"the ledger head says {self._head}")
+            self._missing(self._next, self._expected, f"absent, but {why}")
+            self._fill(self._expected)
+        self._classify_suspects()
+        if self._unsigned:
+            self._add(UNCHECKPOINTED, self._signed_size, f"{self._unsigned} entries after the last signed "
+                      f"checkpoint (size {self._signed_size}) are not yet covered by a signature",
+                      last=self._next - 1)
+        if materialised_balances is not None:
+            self._check_balances(materialised_balances)
+        self._findings.sort(key=_order)
+        return AuditReport(self._findings, self._entries, self._checkpoints, self._unsigned,
+                           time.perf_counter() - self._started, self._counts)
+
+    def _open(self, cp: SignedCheckpoint, key_name: str, public_key: Ed25519PublicKey) -> None:
+        self._checkpoints += 1
+        where = f"checkpoint of size {cp.tree_size}"
+        try:
+            signed = open_checkpoint(cp.note, key_name, public_key)
+        except CheckpointError as exc:
+            self._add(BAD_SIGNATURE, None, f"{where}: {exc}")
+            return
+        if signed.size != cp.tree_size or signed.root.hex() != str(cp.root_hex).lower():
+            self._add(BAD_SIGNATURE, None, f"{where}: the signed note says size {signed.size} and root "
+                      f"{signed.root.hex()}, the row says size {cp.tree_size} and root {cp.root_hex}")
+        self._targets[signed.size].append((signed.root, list(cp.peaks or ())))
+
+    def _advance(self, seq: int) -> bool:
+        """Account for gaps before ``seq``; False if ``seq`` was seen already."""
+        self._entries += 1
+        if seq < self._next:
+            self._add(DUPLICATE, seq, f"appears again (or out of order) after entry {self._next - 1}")
+            return False
+        if seq > self._next:
+            limit = seq if self._head is None else min(seq, self._expected)
+            if limit > self._next:
+                self._missing(self._next, limit, "absent: a gap in the sequence numbers")
+            self._fill(min(seq, self._signed_size))
+        if self._head is not None and seq >= self._expected:
+            self._add(EXTRA, seq, f"lies beyond the ledger head (size {self._head}) "
+                      "and no signed checkpoint covers it")
+        if seq >= self._signed_size:
+            self._unsigned += 1
+        self._next = seq + 1
+        return True
+
+    def _append(self, seq: int, leaf: bytes) -> None:
+        if seq < self._signed_size:
+            self._acc.append(leaf)
+            self._check_checkpoints()
+
+    def _fill(self, size: int) -> None:
+        while self._acc.size < size:
+            self._acc.append(_PLACEHOLDER)
+            self._check_checkpoints()
+
+    def _missing(self, lo: int, hi: int, detail: str) -> None:
+        self._gaps.append((lo, hi))
+        self._add(MISSING, lo, detail, last=hi - 1)
+
+    def _check_checkpoints(self) -> None:
+        while self._sizes and self._sizes[-1] == self._acc.size:
+            size = self._sizes.pop()
+            root = self._acc.root() if size else EMPTY_ROOT
+            for signed_root, peaks in self._targets[size]:
+                if root == signed_root:
+                    self._good = size
+                    continue
+                self._add(CHECKPOINT_MISMATCH, self._good, f"the entries do not reproduce the signed "
+                          f"root of the checkpoint of size {size}", last=size - 1)
+                self._rebase(size, signed_root, peaks)
+
+    def _rebase(self, size: int, signed_root: bytes, peaks: list[str]) -> None:
+        """Continue from the stored peaks if they hash to the signed root (so are authentic)."""
+        try:
+            acc = MerkleAccumulator.from_state(size, [bytes.fromhex(p) for p in peaks])
+        except (TypeError, ValueError):
+            return
+        if acc.root() == signed_root:
+            self._acc, self._good = acc, size
+
+    def _classify_suspects(self) -> None:
+        candidates = sorted({s for s, _, _ in self._suspects} | self._gap_positions())
+        budget = self._reorder_budget
+        for seq, record, stored_hex in self._suspects:
+            try:
+                stored = bytes.fromhex(stored_hex)
+            except ValueError:
+                self._add(TAMPERED, seq, "its stored leaf hash is not hexadecimal")
+                continue
+            tries = ([record.seq] if record.seq != seq else []) + candidates
+            origin = None
+            for k in tries:
+                if budget <= 0:
+                    break
+                if k == seq:
+                    continue
+                budget -= 1
+                if entry_leaf_hash(dataclasses.replace(record, seq=k)) == stored:
+                    origin = k
+                    break
+            if origin is None:
+                self._add(TAMPERED, seq, "its content does not hash to its stored leaf hash")
+            else:
+                self._add(REORDERED, seq, f"holds the record written as entry {origin}")
+
+    def _gap_positions(self) -> set[int]:
+        out: set[int] = set()
+        for lo, hi in self._gaps:
+            out.update(range(lo, min(hi, lo + _MAX_GAP_CANDIDATES - len(out))))
+            if len(out) >= _MAX_GAP_CANDIDATES:
+                break
+        return out
+
+    def _check_balances(self, materialised: Mapping[tuple[Any, Any, str], int]) -> None:
+        stored = {(str(a), str(asset), str(scope)): int(v) for (a, asset, scope), v in materialised.items()}
+        for key in sorted(stored.keys() | self._sums.keys()):
+            have, want = stored.get(key, 0), self._sums.get(key, 0)
+            if have != want:
+                account, asset, scope = key
+                self._add(BALANCE_MISMATCH, None, f"account {account} {asset} scope {scope!r}: "
+                          f"materialised {have}, entries sum to {want}")
+
+    def _add(self, kind: str, seq: int | None, detail: str, *, last: int | None = None) -> None:
+        self._counts[kind] += 1
+        if len(self._findings) < self._max_findings:
+            self._findings.append(Finding(kind, seq, detail, last))
+
+
+_KIND_ORDER = {k: i for i, k in enumerate((BAD_SIGNATURE, MISSING, DUPLICATE, REORDERED, TAMPERED, EXTRA,
+                                           CHECKPOINT_MISMATCH, UNCHECKPOINTED, BALANCE_MISMATCH))}
+
+
+def _order(f: Finding) -> tuple[int, int, int]:
+    return (0 if f.seq is None and f.kind == BAD_SIGNATURE else 1 if f.seq is not None else 2,
+            f.seq if f.seq is not None else 0, _KIND_ORDER.get(f.kind, 99))

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from backend.db import close_db, init_db
 from backend.graphql.schema import schema_for
 from backend.graphql.view import GraphQLView, error_response
+from backend.ledger.http import checkpoint_endpoint, verifier_key_endpoint
 from backend.operations.health import healthz
 from backend.operations.logs import configure_logging
 from backend.operations.metrics import MetricsMiddleware, metrics_endpoint
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/graphql", view),
             Route("/healthz", healthz),
             Route("/metrics", metrics_endpoint),
+            Route("/ledger/checkpoint", checkpoint_endpoint),
+            Route("/ledger/verifier-key", verifier_key_endpoint),
         ],
         middleware=[Middleware(MetricsMiddleware)],
         exception_handlers={404: _not_found, 405: _not_found},

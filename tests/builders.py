@@ -9,11 +9,17 @@ from typing import Any
 
 import httpx
 
-from backend.accounts.models import ConsentAction, ConsentRecord, GuardianLink, Role, User
+from backend.accounts.models import (
+    ConsentAction,
+    ConsentRecord,
+    GuardianLink,
+    Role,
+    User,
+)
 from backend.accounts.passwords import hash_password
 from backend.accounts.principal import Principal
 from backend.accounts.service import principal_for
-from backend.codes import new_code
+from backend.codes import local_today, new_code
 from backend.households.models import Household
 from backend.households.service import link_guardians
 from backend.municipalities.models import Municipality
@@ -154,8 +160,11 @@ async def principal_of(user: User) -> Principal:
     return await principal_for(user, uuid.uuid4())
 
 
-async def start_programmes(world: World, year: int = 2026, budget_won: int = 10_000_000) -> tuple[Programme, Programme]:
-    """A programme for the whole year in both municipalities; only school A enrols (in A's)."""
+async def start_programmes(world: World, year: int | None = None,
+                           budget_won: int = 10_000_000) -> tuple[Programme, Programme]:
+    """A programme for a whole year (this year in Seoul by default) in both municipalities,
+    following the 2026 rules; only school A enrols (in A's)."""
+    year = year or local_today("Asia/Seoul").year
     programmes = []
     for muni in (world.muni_a, world.muni_b):
         programmes.append(await Programme.create(

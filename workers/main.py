@@ -12,6 +12,8 @@ from backend.db import close_db, init_db
 from backend.operations.logs import configure_logging
 from backend.settings import Settings, SettingsError, get_settings
 from workers.accounts import purge_ended_sessions, purge_unconsented_children
+from workers.ledger import publish_checkpoint
+from workers.rewards import settle_previous_month, settle_programme_month
 
 
 async def ping(ctx: dict[str, Any]) -> str:
@@ -34,10 +36,13 @@ def redis_settings(settings: Settings) -> RedisSettings:
 
 
 class WorkerSettings:
-    functions = [ping, purge_ended_sessions, purge_unconsented_children]
+    functions = [ping, purge_ended_sessions, purge_unconsented_children, publish_checkpoint,
+                 settle_programme_month, settle_previous_month]
     cron_jobs = [
         cron(purge_ended_sessions, hour={4}, minute={17}, unique=True),
         cron(purge_unconsented_children, hour={4}, minute={27}, unique=True),
+        cron(settle_previous_month, day={1}, hour={2}, minute={7}, unique=True),
+        cron(publish_checkpoint, minute=set(range(0, 60, 10)), unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown
@@ -48,5 +53,7 @@ class WorkerSettings:
 def run_worker(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_format)
     WorkerSettings.redis_settings = redis_settings(settings)
+    WorkerSettings.cron_jobs = [*WorkerSettings.cron_jobs[:-1], cron(
+        publish_checkpoint, minute=set(range(0, 60, min(settings.ledger_checkpoint_minutes, 60))), unique=True)]
     arq_run_worker(WorkerSettings)
     return 0

@@ -21,7 +21,12 @@ from backend.accounts.models import User
 from backend.accounts.principal import HOUSEHOLD_ROLES, Principal
 from backend.activities import catalogue as cat
 from backend.activities.models import Activity, ActivityStatus
-from backend.errors import IdempotencyConflict, LimitReached, NotAllowed, ValidationFailed
+from backend.errors import (
+    IdempotencyConflict,
+    LimitReached,
+    NotAllowed,
+    ValidationFailed,
+)
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.service import LedgerWriter, ledger_transaction
 from backend.rewards import formula

@@ -21,20 +21,27 @@ from strawberry.tools import merge_types
 
 from backend.accounts.mutations import AccountMutations
 from backend.accounts.queries import AccountQueries
+from backend.activities.mutations import ActivityMutations
+from backend.activities.queries import ActivityQueries
 from backend.graphql.access import deny_undeclared_fields
 from backend.households.mutations import HouseholdMutations
 from backend.households.queries import HouseholdQueries
+from backend.ledger.queries import LedgerQueries
 from backend.municipalities.mutations import MunicipalityMutations
 from backend.municipalities.queries import MunicipalityQueries
+from backend.rewards.mutations import RewardMutations
+from backend.rewards.queries import RewardQueries
 from backend.schools.mutations import SchoolMutations
 from backend.schools.queries import SchoolQueries
 from backend.settings import Settings
 
 log = logging.getLogger("pvpp.graphql")
 
-Query = merge_types("Query", (AccountQueries, HouseholdQueries, SchoolQueries, MunicipalityQueries))
+Query = merge_types("Query", (AccountQueries, HouseholdQueries, SchoolQueries, MunicipalityQueries,
+                              ActivityQueries, RewardQueries, LedgerQueries))
 Mutation = merge_types(
-    "Mutation", (AccountMutations, HouseholdMutations, SchoolMutations, MunicipalityMutations)
+    "Mutation", (AccountMutations, HouseholdMutations, SchoolMutations, MunicipalityMutations,
+                 ActivityMutations, RewardMutations),
 )
 
 

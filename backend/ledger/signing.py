@@ -20,7 +20,10 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 ALG_ED25519 = b"\x01"
@@ -54,7 +57,7 @@ def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
 
 def parse_verifier_key(vkey: str) -> tuple[str, Ed25519PublicKey]:
     try:
-        name, hex_id, raw = vkey.strip().rsplit("+", 2)
+        name, hex_id, raw = vkey.strip().split("+", 2)  # names hold no '+', base64 may
         data = base64.b64decode(raw, validate=True)
     except (ValueError, binascii.Error):
         raise CheckpointError("malformed verifier key") from None

@@ -18,7 +18,12 @@ from datetime import UTC, datetime, timedelta
 
 from backend.accounts.models import Role, User
 from backend.accounts.principal import HOUSEHOLD_ROLES, Principal
-from backend.errors import InsufficientBalance, InvalidRedemptionCode, NotAllowed, ValidationFailed
+from backend.errors import (
+    InsufficientBalance,
+    InvalidRedemptionCode,
+    NotAllowed,
+    ValidationFailed,
+)
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import Balance
 from backend.ledger.service import ledger_transaction

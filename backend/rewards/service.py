@@ -14,7 +14,13 @@ from uuid import UUID
 
 from backend.accounts.models import User
 from backend.accounts.principal import HOUSEHOLD_ROLES, Principal
-from backend.errors import IdempotencyConflict, InsufficientBalance, LimitReached, NotAllowed, ValidationFailed
+from backend.errors import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    LimitReached,
+    NotAllowed,
+    ValidationFailed,
+)
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import LedgerEntry
 from backend.ledger.service import LedgerWriter, ledger_transaction
@@ -173,3 +179,32 @@ async def convert_mileage_to_coins(principal: Principal, settings: Settings, ide
         mileage = await w.balance(user.pseudonym, Asset.MILEAGE_WON)
         return await issue_coins(w, user.pseudonym, programme, max(mileage, 0), ref_base, "coins", now, settings)
 
+
+
+async def adjust_balance(principal: Principal, idempotency_key: str, user_id: int, asset: Asset, amount: int,
+                         reason: str, scope: str = "", now: datetime | None = None) -> int:
+    """Operator correction: an ``adjustment`` entry (never an edit). Returns its sequence number."""
+    if not principal.is_operator:
+        raise NotAllowed("Only an operator adjusts balances.")
+    key = check_idempotency_key(idempotency_key)
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0 or abs(amount) > formula.MAX_POINTS:
+        raise ValidationFailed("amount", "amount must be a non-zero whole number.")
+    if not reason.strip():
+        raise ValidationFailed("reason", "Say why the balance is adjusted.")
+    if (asset is Asset.COINS_WON) != bool(scope):
+        raise ValidationFailed("scope", "Coins need the municipality code as scope; other assets none.")
+    holder = await User.get_or_none(id=user_id)
+    if holder is None:
+        raise ValidationFailed("userId", "No such user.")
+    ref = f"adjust:{key}"
+    existing = await LedgerEntry.get_or_none(ref=ref)
+    if existing is not None:
+        if (existing.account, existing.asset, existing.amount, existing.scope) != (holder.pseudonym, asset, amount, scope):
+            raise IdempotencyConflict()
+        return existing.seq
+    async with ledger_transaction(_now(now)) as w:
+        if amount < 0:
+            await _require_balance(w, holder.pseudonym, asset, -amount, scope)
+        leg = w.add(EntryKind.ADJUSTMENT, holder.pseudonym, asset, amount, ref, scope=scope,
+                    memo=f"operator adjustment: {reason.strip()}"[:200])
+    return leg.seq

@@ -9,7 +9,12 @@ import pytest
 
 from backend.activities.models import Activity, ActivityStatus
 from backend.activities.service import decide_activity, log_activity
-from backend.errors import IdempotencyConflict, LimitReached, NotAllowed, ValidationFailed
+from backend.errors import (
+    IdempotencyConflict,
+    LimitReached,
+    NotAllowed,
+    ValidationFailed,
+)
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import LedgerEntry
 from backend.ledger.service import balances_of
@@ -23,7 +28,7 @@ GAMING = {"device": "pc", "hours": "2"}  # 300 W x 2 h = 0.6 kWh deemed -> 300 p
 @pytest.fixture
 async def world(db):
     w = await build_world()
-    await start_programmes(w)
+    await start_programmes(w, year=2026)
     return w
 
 

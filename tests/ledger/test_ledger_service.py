@@ -8,7 +8,12 @@ import uuid
 import pytest
 
 from backend.ledger import merkle, signing
-from backend.ledger.checkpoints import consistency_proof, inclusion_proof, ledger_key, publish_checkpoint
+from backend.ledger.checkpoints import (
+    consistency_proof,
+    inclusion_proof,
+    ledger_key,
+    publish_checkpoint,
+)
 from backend.ledger.entries import Asset, EntryKind, entry_leaf_hash
 from backend.ledger.models import Balance, LedgerEntry
 from backend.ledger.service import balances_of, ledger_transaction, record_of

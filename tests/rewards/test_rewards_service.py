@@ -22,7 +22,11 @@ from backend.ledger.service import balances_of, ledger_transaction
 from backend.rewards import formula
 from backend.rewards.models import Programme, ProgrammeEnrolment, RedemptionCode
 from backend.rewards.redemption import create_code, encode_code, redeem
-from backend.rewards.service import ConversionTarget, convert_mileage_to_coins, convert_points
+from backend.rewards.service import (
+    ConversionTarget,
+    convert_mileage_to_coins,
+    convert_points,
+)
 from backend.rewards.settlement import settle_month
 from tests.builders import build_world, principal_of, start_programmes
 
@@ -32,7 +36,7 @@ NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 @pytest.fixture
 async def world(db):
     w = await build_world()
-    w.programme_a, w.programme_b = await start_programmes(w)
+    w.programme_a, w.programme_b = await start_programmes(w, year=2026)
     return w
 
 

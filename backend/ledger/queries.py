@@ -1,0 +1,59 @@
+"""Queries of the ledger: anyone may fetch checkpoints, proofs and the verifier key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from backend.errors import ValidationFailed as ValidationFailedError
+from backend.graphql.context import Info
+from backend.graphql.errors import ValidationFailed
+from backend.graphql.permissions import Anyone
+from backend.graphql.results import returns_errors
+from backend.graphql.scalars import to_display
+from backend.ledger import checkpoints
+from backend.ledger.models import Checkpoint
+from backend.ledger.types import ConsistencyProof, InclusionProof, LedgerCheckpoint
+
+CheckpointResult = Annotated[LedgerCheckpoint | ValidationFailed, strawberry.union("CheckpointResult")]
+InclusionProofResult = Annotated[InclusionProof | ValidationFailed, strawberry.union("InclusionProofResult")]
+ConsistencyProofResult = Annotated[ConsistencyProof | ValidationFailed, strawberry.union("ConsistencyProofResult")]
+
+
+def _size(value: int | None, field: str) -> int | None:
+    if value is not None and value < 0:
+        raise ValidationFailedError(field, f"{field} must not be negative.")
+    return value
+
+
+def _checkpoint(cp: Checkpoint, info: Info) -> LedgerCheckpoint:
+    return LedgerCheckpoint(tree_size=cp.tree_size, root_hash=cp.root_hash, note=cp.note,
+                            issued_at=to_display(cp.issued_at, info.context.settings.display_timezone))
+
+
+@strawberry.type
+class LedgerQueries:
+    @strawberry.field(permission_classes=[Anyone], description="The key that signs checkpoints (signed-note verifier key).")
+    def ledger_verifier_key(self, info: Info) -> str:
+        return checkpoints.ledger_key(info.context.settings).verifier_key
+
+    @strawberry.field(permission_classes=[Anyone], description="The checkpoint of a tree size, or the latest.")
+    @returns_errors
+    async def ledger_checkpoint(self, info: Info, tree_size: int | None = None) -> CheckpointResult:
+        return _checkpoint(await checkpoints.checkpoint_of_size(_size(tree_size, "treeSize")), info)
+
+    @strawberry.field(permission_classes=[Anyone], description="Proof that entry seq is in a checkpoint (latest by default).")
+    @returns_errors
+    async def ledger_inclusion_proof(self, info: Info, seq: int, tree_size: int | None = None) -> InclusionProofResult:
+        proof = await checkpoints.inclusion_proof(_size(seq, "seq"), _size(tree_size, "treeSize"))
+        return InclusionProof(seq=proof.seq, leaf_hash=proof.leaf_hash.hex(), tree_size=proof.checkpoint.tree_size,
+                              root_hash=proof.checkpoint.root_hash, path=[h.hex() for h in proof.path],
+                              checkpoint_note=proof.checkpoint.note)
+
+    @strawberry.field(permission_classes=[Anyone], description="Proof that a later checkpoint extends an earlier one.")
+    @returns_errors
+    async def ledger_consistency_proof(self, info: Info, from_size: int, to_size: int) -> ConsistencyProofResult:
+        old, new, path = await checkpoints.consistency_proof(_size(from_size, "fromSize"), _size(to_size, "toSize"))
+        return ConsistencyProof(from_size=old.tree_size, to_size=new.tree_size, from_root=old.root_hash,
+                                to_root=new.root_hash, path=[h.hex() for h in path])

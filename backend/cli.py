@@ -54,6 +54,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return run_benchmark(args.name, args.rest)
 
 
+def _cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from backend.ledger.verify import verify_ledger_cli
+
+    return verify_ledger_cli(get_settings(), args.verifier_key)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pvpp", description="People's VPP platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -76,6 +82,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("bench", _cmd_bench, "run a benchmark from benchmarks/ (e.g. 'api')")
     p.add_argument("name", help="benchmark name")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the benchmark")
+    ledger = sub.add_parser("ledger", help="ledger operations", description="ledger operations")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, metavar="LEDGER_COMMAND")
+    help_ = "check every entry, checkpoint signature and balance; exit 1 if anything is wrong"
+    p = ledger_sub.add_parser("verify", help=help_, description=help_)
+    p.set_defaults(handler=_cmd_ledger_verify)
+    p.add_argument("--verifier-key", metavar="VKEY",
+                   help="published verifier key name+hexid+base64 (default: the key from the settings)")
     return parser
 
 

@@ -16,7 +16,10 @@ from backend.accounts.passwords import hash_password
 from backend.db import close_db, init_db
 from backend.households.models import Household
 from backend.households.service import link_guardians
+from backend.codes import local_today
 from backend.municipalities.models import Municipality
+from backend.rewards.formula import available_years
+from backend.rewards.models import Programme, ProgrammeEnrolment
 from backend.schools.models import School, SchoolClass
 from backend.settings import Settings
 
@@ -84,7 +87,20 @@ async def load_demo_data() -> list[DemoUser]:
             link.consent_given_at = datetime.now(UTC)
             await link.save(update_fields=["consent_given_at"])
             await ConsentRecord.create(link=link, action=ConsentAction.GIVEN, notice_version=CONSENT_NOTICE_VERSION)
+    await _demo_programme(naju, school)
     return list(DEMO_USERS.values())
+
+
+async def _demo_programme(naju: Municipality, school: School) -> None:
+    """This year's Naju programme with the demo school enrolled."""
+    year = local_today("Asia/Seoul").year
+    rules_year = max((y for y in available_years() if y <= year), default=min(available_years()))
+    programme, _ = await Programme.get_or_create(
+        municipality=naju, year=year,
+        defaults={"name": f"Naju People's VPP {year} (나주 시민발전소)", "rules_year": rules_year,
+                  "starts_on": date(year, 1, 1), "ends_on": date(year, 12, 31), "coin_budget_won": 50_000_000},
+    )
+    await ProgrammeEnrolment.get_or_create(programme=programme, school=school)
 
 
 def sign_in_table(users: list[DemoUser]) -> str:

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from backend.ledger.entries import EntryRecord, entry_leaf_hash
-from backend.ledger.merkle import EMPTY_ROOT, MerkleAccumulator
+from backend.ledger.merkle import MerkleAccumulator
 from backend.ledger.signing import CheckpointError, open_checkpoint
 
 TAMPERED = "tampered"
@@ -126,7 +126,7 @@ class LedgerAuditor:
         self._counts: Counter[str] = Counter()
         self._max_findings = max_findings
         self._reorder_budget = reorder_budget
-        self._targets: dict[int, list[tuple[bytes, list[str]]]] = defaultdict(list)
+        self._targets: dict[int, list[tuple[bytes, Any]]] = defaultdict(list)
         self._checkpoints = 0
         for row in checkpoints:
             self._open(SignedCheckpoint(*row), key_name, public_key)
@@ -139,6 +139,7 @@ class LedgerAuditor:
         self._next = 0  # the next position (seq) expected
         self._entries = 0
         self._unsigned = 0
+        self._first_unsigned = 0
         self._sums: dict[tuple[str, str, str], int] = defaultdict(int)
         self._suspects: list[tuple[int, EntryRecord, str]] = []
         self._gaps: list[tuple[int, int]] = []
@@ -174,13 +175,13 @@ class LedgerAuditor:
         if self._next < self._expected:
             why = (f"a signed checkpoint covers {self._signed_size} entries"
                    if self._signed_size >= (self._head or 0) else f"the ledger head says {self._head}")
-            self._missing(self._next, self._expected, f"absent, but {why}")
-            self._fill(self._expected)
+            self._missing(self._next, self._expected, f"no row, but {why}")
+            self._fill(self._signed_size)
         self._classify_suspects()
         if self._unsigned:
-            self._add(UNCHECKPOINTED, self._signed_size, f"{self._unsigned} entries after the last signed "
-                      f"checkpoint (size {self._signed_size}) are not yet covered by a signature",
-                      last=self._next - 1)
+            count = f"{self._unsigned} entries" if self._unsigned > 1 else "1 entry"
+            self._add(UNCHECKPOINTED, self._first_unsigned, f"{count} after the last signed checkpoint "
+                      f"(size {self._signed_size}) not yet covered by a signature", last=self._next - 1)
         if materialised_balances is not None:
             self._check_balances(materialised_balances)
         self._findings.sort(key=_order)
@@ -198,7 +199,7 @@ class LedgerAuditor:
         if signed.size != cp.tree_size or signed.root.hex() != str(cp.root_hex).lower():
             self._add(BAD_SIGNATURE, None, f"{where}: the signed note says size {signed.size} and root "
                       f"{signed.root.hex()}, the row says size {cp.tree_size} and root {cp.root_hex}")
-        self._targets[signed.size].append((signed.root, list(cp.peaks or ())))
+        self._targets[signed.size].append((signed.root, cp.peaks))
 
     def _advance(self, seq: int) -> bool:
         """Account for gaps before ``seq``; False if ``seq`` was seen already."""
@@ -209,12 +210,14 @@ class LedgerAuditor:
         if seq > self._next:
             limit = seq if self._head is None else min(seq, self._expected)
             if limit > self._next:
-                self._missing(self._next, limit, "absent: a gap in the sequence numbers")
+                self._missing(self._next, limit, "no row: a gap in the sequence numbers")
             self._fill(min(seq, self._signed_size))
         if self._head is not None and seq >= self._expected:
             self._add(EXTRA, seq, f"lies beyond the ledger head (size {self._head}) "
                       "and no signed checkpoint covers it")
         if seq >= self._signed_size:
+            if not self._unsigned:
+                self._first_unsigned = seq
             self._unsigned += 1
         self._next = seq + 1
         return True
@@ -236,19 +239,20 @@ class LedgerAuditor:
     def _check_checkpoints(self) -> None:
         while self._sizes and self._sizes[-1] == self._acc.size:
             size = self._sizes.pop()
-            root = self._acc.root() if size else EMPTY_ROOT
+            root = self._acc.root()
             for signed_root, peaks in self._targets[size]:
                 if root == signed_root:
                     self._good = size
                     continue
-                self._add(CHECKPOINT_MISMATCH, self._good, f"the entries do not reproduce the signed "
+                lo = min(self._good, max(size - 1, 0))
+                self._add(CHECKPOINT_MISMATCH, lo, f"the entries do not reproduce the signed "
                           f"root of the checkpoint of size {size}", last=size - 1)
                 self._rebase(size, signed_root, peaks)
 
-    def _rebase(self, size: int, signed_root: bytes, peaks: list[str]) -> None:
+    def _rebase(self, size: int, signed_root: bytes, peaks: Any) -> None:
         """Continue from the stored peaks if they hash to the signed root (so are authentic)."""
         try:
-            acc = MerkleAccumulator.from_state(size, [bytes.fromhex(p) for p in peaks])
+            acc = MerkleAccumulator.from_state(size, [bytes.fromhex(p) for p in peaks or ()])
         except (TypeError, ValueError):
             return
         if acc.root() == signed_root:
@@ -307,5 +311,6 @@ _KIND_ORDER = {k: i for i, k in enumerate((BAD_SIGNATURE, MISSING, DUPLICATE, RE
 
 
 def _order(f: Finding) -> tuple[int, int, int]:
-    return (0 if f.seq is None and f.kind == BAD_SIGNATURE else 1 if f.seq is not None else 2,
-            f.seq if f.seq is not None else 0, _KIND_ORDER.get(f.kind, 99))
+    """Checkpoint signatures first, then findings by position, then balances."""
+    group = 1 if f.seq is not None else 0 if f.kind == BAD_SIGNATURE else 2
+    return group, f.seq or 0, _KIND_ORDER.get(f.kind, len(_KIND_ORDER))

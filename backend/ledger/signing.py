@@ -89,9 +89,9 @@ def sign_checkpoint(cp: Checkpoint, key_name: str, private_key: Ed25519PrivateKe
     return f"{body}\n{EM_DASH} {key_name} {base64.b64encode(kid + signature).decode()}\n"
 
 
-def open_checkpoint(note: str, key_name: str, public_key: Ed25519PublicKey) -> Checkpoint:
-    """Verify a signed checkpoint note and return its contents, or raise CheckpointError."""
-    body, sep, signatures = note.partition("\n\n")
+def open_note(note: str, key_name: str, public_key: Ed25519PublicKey) -> str:
+    """Verify a signed note (any text) by ``key_name`` and return its text, or raise CheckpointError."""
+    body, sep, signatures = note.rpartition("\n\n")  # like Go: signatures follow the last blank line
     if not sep:
         raise CheckpointError("the note has no signature block")
     body += "\n"
@@ -114,7 +114,12 @@ def open_checkpoint(note: str, key_name: str, public_key: Ed25519PublicKey) -> C
         verified = True
     if not verified:
         raise CheckpointError(f"no signature by {key_name} on the checkpoint")
-    return parse_checkpoint_body(body)
+    return body
+
+
+def open_checkpoint(note: str, key_name: str, public_key: Ed25519PublicKey) -> Checkpoint:
+    """Verify a signed checkpoint note and return its contents, or raise CheckpointError."""
+    return parse_checkpoint_body(open_note(note, key_name, public_key))
 
 
 def parse_checkpoint_body(body: str) -> Checkpoint:

@@ -13,8 +13,15 @@ Expectations are data (the grids below); tests are generated from them, grouped 
   members and operators; a school's classes and staff, a class's join code and students:
   staff of that school and operators; names of schools and municipalities are public facts
   to anyone signed in;
+- activities and wallets: the person, their guardian and operators; reporting activities and
+  converting or spending points, mileage and coins: students and parents (their own); reversing
+  activities and adjusting balances: operators; redeeming coins: officers of the coins'
+  municipality; creating programmes: that municipality's officers and operators, enrolling a
+  school also its own admin; the activity catalogue and programmes: anyone signed in;
+- the ledger's verifier key, checkpoints and proofs are public, even to anonymous callers;
 - anonymous requests are refused with ``UNAUTHENTICATED`` (HTTP 401), except sign-up,
-  sign-in and refresh; a successful sign-in makes the rest of its request the user's own;
+  sign-in, refresh and the ledger's public queries; a successful sign-in makes the rest of its
+  request the user's own;
 - queries that take an id answer ``NotAllowed`` for anything out of scope, existing or not.
 
 Attempts across a boundary, and where each is checked:
@@ -38,6 +45,7 @@ grids below say who may use it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,11 +56,22 @@ from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, parse, visit
 from graphql.language import FieldNode, Visitor
 
 from backend.accounts.models import ConsentRecord, GuardianLink, RefreshToken, Session, User
+from backend.activities import service as activity_service
+from backend.activities.models import Activity
+from backend.codes import local_today
 from backend.graphql.schema import build_schema
 from backend.households.models import Household
+from backend.ledger.checkpoints import ledger_key, publish_checkpoint
+from backend.ledger.entries import Asset, EntryKind
+from backend.ledger.models import Checkpoint, LedgerEntry
+from backend.ledger.service import ledger_transaction
 from backend.municipalities.models import Municipality
+from backend.rewards import redemption
+from backend.rewards.formula import available_years
+from backend.rewards.models import Programme, ProgrammeEnrolment, RedemptionCode
 from backend.schools.models import School, SchoolClass
-from tests.builders import PASSWORD, SIGN_IN, World, build_world, sign_in
+from backend.settings import Settings
+from tests.builders import PASSWORD, SIGN_IN, World, build_world, principal_of, sign_in, start_programmes
 
 ANONYMOUS = "anonymous"
 #: Column headings of the grids -> role (a user of ``World.users()``, or anonymous).
@@ -150,6 +169,45 @@ createSchoolClass(B)                 N     N     N     N    N    N    Y    N    
 createSchoolClass(missing)           N     N     N     N    N    N    N    N    N   E   U
 joinClass(B)                         Y     N     Y     N    N    N    N    N    N   N   U
 createMunicipality                   N     N     N     N    N    N    N    N    N   Y   U
+activityTypes                        Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+activities(self)                     Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+activities(student_a1)               Y     Y     N     N    N    N    N    N    N   Y   U
+# an operator may read anyone's activities: for an id that names nobody, an empty list
+activities(missing)                  N     N     N     N    N    N    N    N    N   Y   U
+wallet(self)                         Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+wallet(student_a1)                   Y     Y     N     N    N    N    N    N    N   Y   U
+wallet(missing)                      N     N     N     N    N    N    N    N    N   E   U
+programmes                           Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+# the ledger's key, checkpoints and proofs are public; two checkpoints are published first
+ledgerVerifierKey                    Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+ledgerCheckpoint(latest)             Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+ledgerCheckpoint(missing)            E     E     E     E    E    E    E    E    E   E   E
+ledgerInclusionProof(first)          Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+ledgerInclusionProof(missing)        E     E     E     E    E    E    E    E    E   E   E
+ledgerConsistencyProof(published)    Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+ledgerConsistencyProof(missing)      E     E     E     E    E    E    E    E    E   E   E
+logActivity                          Y     Y     Y     Y    N    N    N    N    N   N   U
+reverseActivity(student_a1)          N     N     N     N    N    N    N    N    N   Y   U
+reverseActivity(missing)             N     N     N     N    N    N    N    N    N   E   U
+# every caller (staff too) holds the points, mileage or coins the conversion needs
+convertPoints(mileage)               Y     Y     Y     Y    N    N    N    N    N   N   U
+convertPoints(minutes)               Y     N     Y     N    N    N    N    N    N   N   U
+convertMileageToCoins                Y     Y     Y     Y    N    N    N    N    N   N   U
+createRedemptionCode(A)              Y     Y     Y     Y    N    N    N    N    N   N   U
+createRedemptionCode(missing)        E     E     E     E    N    N    N    N    N   N   U
+# a code of parent_a1 for coins of A, and of parent_b for coins of B
+redeemCoins(A)                       N     N     N     N    N    N    N    Y    N   N   U
+redeemCoins(B)                       N     N     N     N    N    N    N    N    Y   N   U
+# next year's programme (this year's exists for A and B)
+createProgramme(A)                   N     N     N     N    N    N    N    Y    N   Y   U
+createProgramme(B)                   N     N     N     N    N    N    N    N    Y   Y   U
+createProgramme(missing)             N     N     N     N    N    N    N    N    N   E   U
+# school A into A's programme (its enrolment removed first), school B into B's
+enrolSchool(A)                       N     N     N     N    N    Y    N    Y    N   Y   U
+enrolSchool(B)                       N     N     N     N    N    N    N    N    Y   Y   U
+enrolSchool(missing)                 E     E     E     E    E    E    E    E    E   E   U
+adjustBalance(student_a1)            N     N     N     N    N    N    N    N    N   Y   U
+adjustBalance(missing)               N     N     N     N    N    N    N    N    N   E   U
 """
 EXPECTED_OPERATIONS = _parse_grid(OPERATION_GRID)
 
@@ -174,12 +232,21 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
     "SchoolClass": {"public": ("id", "name", "grade", "year", "school"), "R": ("joinCode", "students")},
     "GuardianLink": {"public": ("id", "consentGiven", "consentGivenAt", "guardian", "student")},
     "Municipality": {"public": ("id", "name", "code", "schools")},
+    # reachable only through activities(userId), i.e. by the reporter, their guardian, operators
+    "Activity": {"public": ("id", "activityType", "occurredOn", "status", "statusReason", "kwh", "shiftedKwh",
+                            "points", "params", "createdAt")},
+    "Programme": {"public": ("id", "name", "year", "rulesYear", "startsOn", "endsOn", "coinBudgetWon",
+                             "coinsIssuedWon", "municipality", "enrolledSchoolIds", "createdAt")},
 }
 #: Results, payloads and errors: every field visible to whoever receives them.
 PAYLOAD_TYPES = {
     "AuthPayload", "SignUpSuccess", "StaffAccountCreated", "SignedOut", "AccountDeleted", "DataExport",
     "NotAllowed", "ValidationFailed", "AlreadyExists", "InvalidCredentials", "InvalidToken",
     "RateLimited", "ConsentRequired",
+    "Wallet", "LedgerLine", "CoinBalance", "Conversion", "RedemptionCodeIssued", "CoinsRedeemed", "BalanceAdjusted",
+    "ActivityLogged", "ActivityList", "ActivityType", "ActivityParameter", "SavingsAssumption",
+    "LedgerCheckpoint", "InclusionProof", "ConsistencyProof",
+    "IdempotencyConflict", "LimitReached", "InsufficientBalance", "InvalidRedemptionCode",
 }
 
 FIELD_GRIDS = {
@@ -227,6 +294,8 @@ class Ctx:
     role: str
     token: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+    settings: Settings | None = None
+    programmes: dict[str, Programme] = field(default_factory=dict)  # this year's, of A and B
 
     @property
     def users(self) -> dict[str, User]:
@@ -254,6 +323,13 @@ class Ctx:
 
     def muni_id(self, name: str) -> str:
         return MISSING_ID if name == "missing" else str({"A": self.world.muni_a, "B": self.world.muni_b}[name].id)
+
+    def programme_id(self, name: str) -> str:
+        return MISSING_ID if name == "missing" else str(self.programmes[name].id)
+
+    def today(self) -> str:
+        assert self.settings is not None
+        return local_today(self.settings.display_timezone).isoformat()
 
 
 def households(world: World) -> dict[str, Household]:

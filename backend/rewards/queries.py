@@ -32,7 +32,9 @@ class RewardQueries:
         owner = await target_user_id(info, user_id, "a wallet")
         if not 1 <= history_limit <= 1_000:
             raise ValidationFailedError("historyLimit", "historyLimit must be between 1 and 1000.")
-        user = await UserModel.get(id=owner)
+        user = await UserModel.get_or_none(id=owner)
+        if user is None:
+            raise ValidationFailedError("userId", "No such user.")
         view = await wallet_of(user.pseudonym, history_limit)
         tz = info.context.settings.display_timezone
         minutes = view.amount(Asset.VOLUNTEER_MINUTES)

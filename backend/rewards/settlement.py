@@ -151,7 +151,8 @@ async def _settle_batch(w: LedgerWriter, programme: Programme, rules: formula.Co
                       _ref(programme, label, who, "volunteer:credit"), txn=txn, memo=f"settlement {label}")
                 report.volunteer_minutes += r.minutes
         c = formula.convert_to_coins(max(balances[(who, Asset.MILEAGE_WON, "")], 0),
-                                     credits[(who, str(Asset.COINS_WON))], budget_left - issued, rules)
+                                     credits[(who, str(Asset.COINS_WON))],
+                                     min(budget_left - issued, formula.MAX_WON), rules)
         if c.coins_won:
             txn = txn_for(_ref(programme, label, who, "coins"))
             w.add(EntryKind.CONVERSION, who, Asset.MILEAGE_WON, -c.mileage_used,

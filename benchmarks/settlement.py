@@ -1,0 +1,470 @@
+"""``pvpp bench settlement``: the monthly settlement, checkpoints, proofs and the ledger audit at scale.
+
+What is measured, on PostgreSQL, in one run:
+
+1. set-up: N synthetic students (User rows written with raw asyncpg COPY and one fixed password
+   hash), households in one municipality, schools enrolled in one programme; then an opening
+   points and mileage balance for each student written **through the ledger**
+   (``ledger_transaction``, a few large transactions of award legs): the ledger append rate;
+2. ``settle_month(settings, programme, 2026, 11)``: students/s and ledger entries/s;
+3. ``publish_checkpoint`` over the whole ledger;
+4. ``checkpoints.inclusion_proof`` (median of up to ``--proofs`` random entries) and
+   ``merkle.verify_inclusion``; ``checkpoints.consistency_proof`` and ``merkle.verify_consistency``
+   between the checkpoint before and after the settlement;
+5. the ledger audit (``backend.ledger.verify.verify_ledger``, what ``pvpp ledger verify`` runs);
+6. references measured in the same run: raw asyncpg ``copy_records_to_table`` of as many
+   ledger-shaped rows into a scratch table shaped like ``ledger_entry`` (same indexes), and plain
+   ``hashlib.sha256`` of as many encoded leaves.
+
+The settlement time is extrapolated linearly to 2,000,000 students against the 10-minute goal.
+Results go to ``benchmarks/results/settlement.json``. The scratch database is dropped afterwards
+unless ``--database-url`` names one to use (it must be empty; its rows are left in place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import cProfile
+import hashlib
+import inspect
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "settlement.json"
+DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+GOAL_STUDENTS = 2_000_000
+GOAL_SECONDS = 600.0
+#: One fixed, well-formed argon2id hash for every synthetic user (nobody signs in here).
+FIXED_HASH = ("$argon2id$v=19$m=1024,t=1,p=1$YmVuY2htYXJrLXNhbHQ$"
+              "3M0bVNNcpNhXlgr2VN2pRZ1qnKsr0Jf0hQnUjM6FDqU")
+STUDENTS_PER_SCHOOL = 1_000
+STUDENTS_PER_HOUSEHOLD = 2
+OPENING_CHUNK = 25_000  # students per opening-balance ledger transaction (2 legs each)
+OPENING_AT = datetime(2026, 11, 15, 3, 0, tzinfo=UTC)
+
+_T0 = time.monotonic()
+
+
+def progress(message: str) -> None:
+    print(f"[bench settlement {time.monotonic() - _T0:7.1f}s] {message}", flush=True)
+
+
+def parse_args(args: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="pvpp bench settlement",
+                                description="Monthly settlement, checkpoint, proofs and audit at scale (PostgreSQL).")
+    p.add_argument("--students", type=int, default=200_000, help="synthetic students (default 200000)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="settle_month batch size (default: settle_month's own default)")
+    p.add_argument("--database-url", default=None,
+                   help="use this (empty) PostgreSQL database instead of a scratch one; it is not dropped")
+    p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
+                   help="PostgreSQL URL used to create and drop the scratch database (default %(default)s)")
+    p.add_argument("--proofs", type=int, default=20, help="inclusion proofs to time (default 20)")
+    p.add_argument("--proof-budget", type=float, default=120.0,
+                   help="stop timing inclusion proofs after this many seconds (default 120)")
+    p.add_argument("--profile", action="store_true", help="run settle_month under cProfile and print the top")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON (default %(default)s)")
+    opts = p.parse_args(args)
+    if opts.students < 1:
+        p.error("--students must be positive")
+    return opts
+
+
+# --------------------------------------------------------------------------- database
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def _asyncpg_dsn(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+async def _admin(admin_url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _populate(raw, n: int, rng: random.Random) -> dict[str, Any]:
+    """Municipality, programme, schools, households and students with raw SQL / COPY."""
+    now = datetime.now(UTC)
+    muni_id = await raw.fetchval(
+        "INSERT INTO municipality (name, code, created_at) VALUES ('Bench-si', '99999', $1) RETURNING id", now)
+    programme_id = await raw.fetchval(
+        "INSERT INTO programme (municipality_id, name, year, rules_year, starts_on, ends_on, coin_budget_won, "
+        "coins_issued_won, created_at) VALUES ($1, 'Bench saves 2026', 2026, 2026, $2, $3, $4, 0, $5) RETURNING id",
+        muni_id, date(2026, 1, 1), date(2026, 12, 31), 10**12, now)
+    schools = max(1, -(-n // STUDENTS_PER_SCHOOL))
+    await raw.copy_records_to_table("school", columns=("id", "name", "municipality_id", "created_at"),
+                                    records=[(i, f"School {i}", muni_id, now) for i in range(1, schools + 1)])
+    await raw.execute(f"SELECT setval(pg_get_serial_sequence('school', 'id'), {schools})")
+    await raw.copy_records_to_table(
+        "programme_enrolment", columns=("programme_id", "school_id", "enrolled_at"),
+        records=[(programme_id, i, now) for i in range(1, schools + 1)])
+    households = max(1, -(-n // STUDENTS_PER_HOUSEHOLD))
+    await raw.copy_records_to_table(
+        "household", columns=("id", "name", "invite_code", "municipality_id", "created_at"),
+        records=[(i, f"Household {i}", f"H{i:015d}", muni_id, now) for i in range(1, households + 1)])
+    await raw.execute(f"SELECT setval(pg_get_serial_sequence('household', 'id'), {households})")
+    pseudonyms = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(n)]
+    await raw.copy_records_to_table(
+        "user", columns=("pseudonym", "email", "password_hash", "display_name", "role", "birth_date",
+                         "household_id", "school_id", "created_at"),
+        records=[(p, f"student{i}@bench.pvpp.kr", FIXED_HASH, f"Student {i}", "student", date(2012, 3, 1),
+                  i // STUDENTS_PER_HOUSEHOLD + 1, i // STUDENTS_PER_SCHOOL + 1, now)
+                 for i, p in enumerate(pseudonyms)])
+    await raw.execute("ANALYZE")
+    return {"municipality_id": muni_id, "programme_id": programme_id, "schools": schools,
+            "households": households, "pseudonyms": pseudonyms}
+
+
+async def _opening_balances(pseudonyms: list[uuid.UUID], rng: random.Random) -> dict[str, Any]:
+    """Points and mileage for every student, written through the ledger in a few transactions."""
+    from backend.ledger.entries import Asset, EntryKind
+    from backend.ledger.service import ledger_transaction
+
+    entries = transactions = 0
+    started = time.perf_counter()
+    for start in range(0, len(pseudonyms), OPENING_CHUNK):
+        async with ledger_transaction(OPENING_AT) as w:
+            for who in pseudonyms[start:start + OPENING_CHUNK]:
+                points, mileage = rng.randint(1, 15_000), rng.randint(1, 25_000)
+                w.add(EntryKind.AWARD, who, Asset.POINTS, points, f"bench:open:{who}:points")
+                w.add(EntryKind.AWARD, who, Asset.MILEAGE_WON, mileage, f"bench:open:{who}:mileage")
+            entries += len(w.pending)
+        transactions += 1
+    seconds = time.perf_counter() - started
+    return {"entries": entries, "transactions": transactions, "seconds": seconds,
+            "entries_per_s": entries / seconds}
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+async def _settle(settings, programme_id: int, batch_size: int | None, profile: bool) -> dict[str, Any]:
+    from backend.rewards.models import Programme
+    from backend.rewards.settlement import participants, settle_month
+
+    t0 = time.perf_counter()
+    await participants(await Programme.get(id=programme_id))
+    participants_s = time.perf_counter() - t0  # measured once on its own; settle_month runs it again
+
+    batch_size = batch_size or inspect.signature(settle_month).parameters["batch_size"].default
+    kwargs = {"batch_size": batch_size}
+    batches: list[float] = []
+    last = [time.perf_counter()]
+
+    def after_batch(_number: int) -> None:
+        now = time.perf_counter()
+        batches.append(now - last[0])
+        last[0] = now
+
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    report = await settle_month(settings, programme_id, 2026, 11, after_batch=after_batch, **kwargs)
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    out = {
+        "batch_size": batch_size, "batches": len(batches), "seconds": seconds,
+        "participants": report.participants, "settled": report.settled, "entries": report.entries,
+        "volunteer_minutes": report.volunteer_minutes, "coins_won": report.coins_won,
+        "students_per_s": report.participants / seconds, "entries_per_s": report.entries / seconds,
+        "participants_query_s": participants_s,
+        # the first interval also holds the participants query: leave it out of the batch figures
+        "batch_s_median": statistics.median(batches[1:] or batches) if batches else 0.0,
+        "batch_s_max": max(batches[1:] or batches) if batches else 0.0,
+    }
+    if profiler:
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(35)
+        print(buffer.getvalue())
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("tottime").print_stats(25)
+        print(buffer.getvalue())
+    return out
+
+
+async def _checkpoint(settings) -> tuple[dict[str, Any], Any]:
+    from backend.ledger.checkpoints import publish_checkpoint
+
+    started = time.perf_counter()
+    cp = await publish_checkpoint(settings)
+    return {"tree_size": cp.tree_size, "seconds": time.perf_counter() - started}, cp
+
+
+async def _proofs(cp, old_cp, count: int, budget: float, rng: random.Random) -> dict[str, Any]:
+    from backend.ledger import checkpoints, merkle
+
+    make, check, path_len = [], [], 0
+    deadline = time.perf_counter() + budget
+    for _ in range(count):
+        seq = rng.randrange(cp.tree_size)
+        t0 = time.perf_counter()
+        proof = await checkpoints.inclusion_proof(seq, cp.tree_size)
+        t1 = time.perf_counter()
+        ok = merkle.verify_inclusion(proof.leaf_hash, seq, cp.tree_size, proof.path, bytes.fromhex(cp.root_hash))
+        t2 = time.perf_counter()
+        if not ok:
+            raise RuntimeError(f"inclusion proof of {seq} does not verify")
+        make.append(t1 - t0)
+        check.append(t2 - t1)
+        path_len = len(proof.path)
+        if t2 > deadline:
+            break
+    t0 = time.perf_counter()
+    old, new, path = await checkpoints.consistency_proof(old_cp.tree_size, cp.tree_size)
+    t1 = time.perf_counter()
+    ok = merkle.verify_consistency(old.tree_size, new.tree_size, bytes.fromhex(old.root_hash),
+                                   bytes.fromhex(new.root_hash), path)
+    t2 = time.perf_counter()
+    if not ok:
+        raise RuntimeError("consistency proof does not verify")
+    return {
+        "inclusion": {"count": len(make), "proof_ms_median": statistics.median(make) * 1e3,
+                      "proof_ms_max": max(make) * 1e3, "verify_ms_median": statistics.median(check) * 1e3,
+                      "path_length": path_len},
+        "consistency": {"from_size": old.tree_size, "to_size": new.tree_size, "proof_ms": (t1 - t0) * 1e3,
+                        "verify_ms": (t2 - t1) * 1e3, "path_length": len(path)},
+    }
+
+
+async def _verify(settings) -> dict[str, Any]:
+    from backend.ledger.models import LedgerEntry
+
+    size = await LedgerEntry.all().count()
+    try:
+        from backend.ledger.verify import verify_ledger
+    except ImportError:
+        verify_ledger = None
+    started = time.perf_counter()
+    if verify_ledger is not None:
+        report = await verify_ledger(settings)
+        seconds = time.perf_counter() - started
+        return {"method": "backend.ledger.verify.verify_ledger", "entries": report.entries, "ok": report.ok,
+                "problems": dict(report.counts), "seconds": seconds,
+                "seconds_per_million": seconds / max(report.entries, 1) * 1e6}
+    ok = await _plain_recompute(size)
+    seconds = time.perf_counter() - started
+    return {"method": "plain recomputation (backend.ledger.verify missing)", "entries": size, "ok": ok,
+            "seconds": seconds, "seconds_per_million": seconds / max(size, 1) * 1e6}
+
+
+async def _plain_recompute(size: int) -> bool:
+    from backend.ledger import merkle
+    from backend.ledger.entries import entry_leaf_hash
+    from backend.ledger.models import LedgerEntry
+    from backend.ledger.service import record_of
+
+    acc = merkle.MerkleAccumulator()
+    for lo in range(0, size, 20_000):
+        for row in await LedgerEntry.filter(seq__gte=lo, seq__lt=lo + 20_000).order_by("seq"):
+            if entry_leaf_hash(record_of(row)).hex() != row.leaf_hash:
+                return False
+            acc.append(bytes.fromhex(row.leaf_hash))
+    return True
+
+
+async def _references(raw, n_rows: int, rng: random.Random) -> dict[str, Any]:
+    """COPY of ledger-shaped rows into a scratch copy of ledger_entry, and plain SHA-256 of leaves."""
+    from backend.ledger.entries import Asset, EntryKind, EntryRecord, encode_leaf
+
+    at = datetime(2026, 11, 30, 14, 59, 59, tzinfo=UTC)
+    records = []
+    for seq in range(n_rows):
+        who = uuid.UUID(int=rng.getrandbits(128), version=4)
+        records.append(EntryRecord(seq=seq, txn=uuid.uuid5(uuid.NAMESPACE_URL, str(seq)), kind=EntryKind.CONVERSION,
+                                   account=who, asset=Asset.POINTS, scope="", amount=-9_600,
+                                   ref=f"settle:1:2026-11:{who}:volunteer:debit", at=at))
+    t0 = time.perf_counter()
+    leaves = [encode_leaf(r) for r in records]
+    t1 = time.perf_counter()
+    digests = [hashlib.sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    t2 = time.perf_counter()
+    rows = [(r.seq, r.txn, str(r.kind), r.account, str(r.asset), r.scope, r.amount, r.ref, r.at, d.hex(), "settlement")
+            for r, d in zip(records, digests, strict=True)]
+    await raw.execute("DROP TABLE IF EXISTS bench_ledger_copy")
+    await raw.execute("CREATE TABLE bench_ledger_copy (LIKE ledger_entry INCLUDING ALL)")
+    t3 = time.perf_counter()
+    await raw.copy_records_to_table(
+        "bench_ledger_copy", records=rows,
+        columns=("seq", "txn", "kind", "account", "asset", "scope", "amount", "ref", "recorded_at", "leaf_hash", "memo"))
+    t4 = time.perf_counter()
+    await raw.execute("DROP TABLE bench_ledger_copy")
+    return {
+        "rows": n_rows,
+        "copy_seconds": t4 - t3, "copy_rows_per_s": n_rows / (t4 - t3),
+        "encode_leaf_seconds": t1 - t0, "encode_leaves_per_s": n_rows / (t1 - t0),
+        "sha256_seconds": t2 - t1, "sha256_leaves_per_s": n_rows / (t2 - t1),
+    }
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                text=True, check=False).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
+            "platform": platform.platform(), "git_commit": commit}
+
+
+async def run(opts: argparse.Namespace) -> dict[str, Any]:
+    import asyncpg
+
+    from backend.db import close_db, init_db, migrate
+    from backend.settings import Settings
+
+    rng = random.Random(opts.seed)
+    scratch = None
+    url = opts.database_url
+    if url is None:
+        scratch = f"pvpp_bench_settle_{uuid.uuid4().hex[:8]}"
+        await _admin(opts.admin_url, f'CREATE DATABASE "{scratch}"')
+        url = _with_database(opts.admin_url, scratch)
+        progress(f"created database {scratch}")
+    var_dir = Path(tempfile.mkdtemp(prefix="pvpp-bench-settle-"))
+    settings = Settings(env="development", var_dir=var_dir, database_url=url, secret_key="b" * 40,
+                        ledger_signing_key=base64.b64encode(hashlib.sha256(b"bench").digest()).decode(),
+                        log_level="WARNING", log_format="console")
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": _machine(),
+                               "options": {"students": opts.students, "batch_size": opts.batch_size or "default",
+                                           "seed": opts.seed}}
+    raw = None
+    try:
+        await migrate(settings)
+        await init_db(settings)
+        raw = await asyncpg.connect(_asyncpg_dsn(url))
+        results["machine"]["postgresql"] = await raw.fetchval("SHOW server_version")
+        t0 = time.perf_counter()
+        world = await _populate(raw, opts.students, rng)
+        results["setup"] = {"students": opts.students, "schools": world["schools"],
+                            "households": world["households"], "seconds": time.perf_counter() - t0}
+        progress(f"{opts.students:,} students, {world['households']:,} households, {world['schools']} schools "
+                 f"in {results['setup']['seconds']:.1f}s")
+        results["opening_balances"] = await _opening_balances(world["pseudonyms"], rng)
+        progress(f"opening balances: {results['opening_balances']['entries']:,} ledger entries in "
+                 f"{results['opening_balances']['seconds']:.1f}s")
+        await raw.execute("ANALYZE")
+        before, old_cp = await _checkpoint(settings)
+        results["checkpoint_before"] = before
+        progress(f"checkpoint of {before['tree_size']:,} entries in {before['seconds']:.2f}s")
+
+        results["settlement"] = await _settle(settings, world["programme_id"], opts.batch_size, opts.profile)
+        s = results["settlement"]
+        progress(f"settled {s['participants']:,} students, {s['entries']:,} entries in {s['seconds']:.1f}s")
+        results["checkpoint"], cp = await _checkpoint(settings)
+        progress(f"checkpoint of {cp.tree_size:,} entries in {results['checkpoint']['seconds']:.2f}s")
+        results["proofs"] = await _proofs(cp, old_cp, opts.proofs, opts.proof_budget, rng)
+        progress(f"proofs: inclusion {results['proofs']['inclusion']['proof_ms_median']:.0f} ms (median of "
+                 f"{results['proofs']['inclusion']['count']}), consistency "
+                 f"{results['proofs']['consistency']['proof_ms']:.0f} ms")
+        results["verify"] = await _verify(settings)
+        progress(f"verify: {results['verify']['entries']:,} entries in {results['verify']['seconds']:.1f}s "
+                 f"(ok={results['verify']['ok']})")
+        results["reference"] = await _references(raw, s["entries"], rng)
+        progress("references done")
+    finally:
+        if raw is not None:
+            await raw.close()
+        await close_db()
+        if scratch:
+            await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            progress(f"dropped database {scratch}")
+    s = results["settlement"]
+    projected = GOAL_STUDENTS / s["students_per_s"]
+    results["extrapolation"] = {"students": GOAL_STUDENTS, "seconds": projected, "goal_seconds": GOAL_SECONDS,
+                                "meets_goal": projected <= GOAL_SECONDS,
+                                "entries": round(s["entries"] / max(s["participants"], 1) * GOAL_STUDENTS),
+                                "verify_seconds": results["verify"]["seconds_per_million"] * (
+                                    results["opening_balances"]["entries"] + s["entries"]) / max(
+                                    opts.students, 1) * GOAL_STUDENTS / 1e6}
+    return results
+
+
+def table(r: dict[str, Any]) -> str:
+    s, ref, o = r["settlement"], r["reference"], r["opening_balances"]
+    inc, con, v, x = r["proofs"]["inclusion"], r["proofs"]["consistency"], r["verify"], r["extrapolation"]
+    rows = [
+        ("opening balances (ledger append, award legs)", f"{o['entries']:,} entries", f"{o['seconds']:.1f} s",
+         f"{o['entries_per_s']:,.0f} entries/s"),
+        ("settle_month", f"{s['participants']:,} students", f"{s['seconds']:.1f} s",
+         f"{s['students_per_s']:,.0f} students/s, {s['entries_per_s']:,.0f} entries/s"),
+        ("  of which participants query", "", f"{s['participants_query_s']:.1f} s", ""),
+        ("  one batch (median / max)", f"{s['batch_size']} students", f"{s['batch_s_median']:.3f} / {s['batch_s_max']:.3f} s", ""),
+        ("publish_checkpoint (whole ledger)", f"{r['checkpoint']['tree_size']:,} leaves",
+         f"{r['checkpoint']['seconds']:.2f} s", ""),
+        ("inclusion_proof (median)", f"{inc['count']} proofs", f"{inc['proof_ms_median']:,.0f} ms",
+         f"verify {inc['verify_ms_median']:.3f} ms"),
+        ("consistency_proof", f"{con['from_size']:,} -> {con['to_size']:,}", f"{con['proof_ms']:,.0f} ms",
+         f"verify {con['verify_ms']:.3f} ms"),
+        ("ledger verify", f"{v['entries']:,} entries", f"{v['seconds']:.1f} s",
+         f"{v['seconds_per_million']:.1f} s per million"),
+        ("ref: asyncpg COPY into ledger_entry copy", f"{ref['rows']:,} rows", f"{ref['copy_seconds']:.2f} s",
+         f"{ref['copy_rows_per_s']:,.0f} rows/s"),
+        ("ref: encode_leaf", f"{ref['rows']:,} leaves", f"{ref['encode_leaf_seconds']:.2f} s",
+         f"{ref['encode_leaves_per_s']:,.0f} leaves/s"),
+        ("ref: hashlib SHA-256 of leaves", f"{ref['rows']:,} leaves", f"{ref['sha256_seconds']:.2f} s",
+         f"{ref['sha256_leaves_per_s']:,.0f} leaves/s"),
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append(f"extrapolated: {x['students']:,} students in {x['seconds'] / 60:.1f} min "
+                 f"(goal <= {x['goal_seconds'] / 60:.0f} min: {'met' if x['meets_goal'] else 'MISSED'}); "
+                 f"ledger verify of that month ~{x['verify_seconds'] / 60:.1f} min")
+    return "\n".join(lines)
+
+
+def main(args: list[str]) -> int:
+    opts = parse_args(args)
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    results = asyncio.run(run(opts))
+    opts.output.parent.mkdir(parents=True, exist_ok=True)
+    opts.output.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"results: {opts.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "backend.rewards.models",
     "backend.activities.models",
     "backend.ledger.models",
+    "backend.plugs.models",
 ]
 
 

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     redemption_code_ttl_seconds: int = Field(300, ge=30, le=86_400)
     activity_max_age_days: int = Field(31, ge=1, le=366)
 
+    mqtt_url: str = Field("", pattern=r"^(mqtt://[^\s/]+(:\d+)?/?)?$")
+    mqtt_client_id: str = Field("pvpp-bridge", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    mqtt_shared_group: str = Field("", max_length=32, pattern=r"^[A-Za-z0-9_-]*$")
+    plug_pairing_code_ttl_seconds: int = Field(600, ge=60, le=86_400)
+    plug_raw_retention_days: int = Field(35, ge=8, le=3_650)
+    plug_batch_size: int = Field(5_000, ge=1, le=100_000)
+    bridge_metrics_port: int = Field(0, ge=0, le=65535)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -74,6 +82,15 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under ``var_dir``."""
         return self.database_url or f"sqlite://{(self.var_dir / 'pvpp.sqlite3').as_posix()}"
+
+    @property
+    def mqtt_address(self) -> tuple[str, int]:
+        """Host and port of ``PVPP_MQTT_URL`` (``mqtt://host:port``)."""
+        if not self.mqtt_url:
+            raise SettingsError("PVPP_MQTT_URL is not set (use 'pvpp run' for an embedded broker)")
+        netloc = self.mqtt_url.removeprefix("mqtt://").rstrip("/")
+        host, _, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "1883")
+        return host, int(port)
 
     @property
     def signing_key(self) -> str:

@@ -1,0 +1,86 @@
+"""Smart plug models: pairings, pairing codes, reject counters.
+
+Readings and hourly rollups are high-volume tables written with COPY and read with plain
+SQL, so they are created by the migration and handled in ``backend.plugs.store``.
+"""
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from backend.plugs.readings import Vendor
+
+
+class Plug(Model):
+    """One pairing of a device (vendor + device id) to a household. Unpairing sets
+    ``unpaired_at`` and keeps the row and its readings: a device paired again, to the same
+    or another household, gets a new row, so each household only ever sees its own data."""
+
+    id = fields.IntField(primary_key=True)
+    household = fields.ForeignKeyField("pvpp.Household", related_name="plugs", on_delete=fields.CASCADE)
+    vendor = fields.CharEnumField(Vendor, max_length=16)
+    device_id = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=40)
+    paired_by = fields.ForeignKeyField("pvpp.User", related_name="paired_plugs", null=True,
+                                       on_delete=fields.SET_NULL)
+    paired_at = fields.DatetimeField(auto_now_add=True)
+    unpaired_at = fields.DatetimeField(null=True)
+    token_hash = fields.CharField(max_length=64, null=True)
+    online = fields.BooleanField(null=True)
+    online_changed_at = fields.DatetimeField(null=True)
+    relay_on = fields.BooleanField(null=True)
+    relay_changed_at = fields.DatetimeField(null=True)
+    changed_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "plug"
+        indexes = (Index(fields=("vendor", "device_id")), Index(fields=("household_id",)),
+                   Index(fields=("changed_at",)))
+
+
+class PairingCode(Model):
+    """A short-lived, single-use code a parent creates so a plug can join the household."""
+
+    id = fields.IntField(primary_key=True)
+    code_hash = fields.CharField(max_length=64, unique=True)
+    household = fields.ForeignKeyField("pvpp.Household", related_name="pairing_codes",
+                                       on_delete=fields.CASCADE)
+    created_by = fields.ForeignKeyField("pvpp.User", related_name="pairing_codes", on_delete=fields.CASCADE)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    plug = fields.ForeignKeyField("pvpp.Plug", related_name="pairing_code", null=True,
+                                  on_delete=fields.SET_NULL)
+
+    class Meta:
+        table = "plug_pairing_code"
+
+
+class PushBatch(Model):
+    """An HTTP push batch id already taken for a plug, so a replayed push is recognised."""
+
+    id = fields.IntField(primary_key=True)
+    plug = fields.ForeignKeyField("pvpp.Plug", related_name="push_batches", on_delete=fields.CASCADE)
+    batch_id = fields.CharField(max_length=64)
+    digest = fields.CharField(max_length=64)
+    accepted = fields.IntField()
+    rejected = fields.JSONField()
+    received_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "plug_push_batch"
+        unique_together = (("plug", "batch_id"),)
+
+
+class RejectCount(Model):
+    """Rejected plug messages per UTC day, vendor and reason (summed over all bridges)."""
+
+    id = fields.IntField(primary_key=True)
+    day = fields.DateField()
+    vendor = fields.CharField(max_length=16)
+    reason = fields.CharField(max_length=24)
+    count = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "plug_reject_count"
+        unique_together = (("day", "vendor", "reason"),)

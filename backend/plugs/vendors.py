@@ -1,0 +1,513 @@
+"""Vendor wire formats: MQTT/HTTP messages in, :mod:`readings` records out, and back.
+
+Pure functions, no I/O: this runs on the bridge's hot path (tens of thousands of messages
+a second), so topics are split rather than matched with regexes and a payload is decoded
+at most once. Supported formats, single-level device ids only:
+
+* Tasmota (default FullTopic ``%prefix%/%topic%/``): ``tele/<t>/SENSOR|STATE|LWT``,
+  ``stat/<t>/POWER|RESULT``; commands on ``cmnd/<t>/POWER``.
+* Shelly Gen1: ``shellies/<id>/relay/0[/power|/energy]``, ``shellies/<id>/online``;
+  commands on ``shellies/<id>/relay/0/command``. Energy is in watt-minutes.
+* Shelly Gen2/Plus (topic prefix = device id): ``<id>/status/switch:0``, ``<id>/online``,
+  ``<id>/events/rpc`` (NotifyStatus); commands are RPC frames on ``<id>/rpc``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from backend.plugs.readings import (
+    Availability,
+    Ignored,
+    Parsed,
+    Reading,
+    Rejected,
+    RejectReason,
+    SwitchState,
+    Vendor,
+)
+
+MAX_PLUG_POWER_W = 3680.0  # 16 A x 230 V
+MAX_PAYLOAD_BYTES = 4096
+MAX_FUTURE = timedelta(minutes=5)
+MAX_AGE = timedelta(days=7)
+BRIDGE_RPC_SRC = "pvpp-bridge"
+
+SUBSCRIPTIONS: tuple[str, ...] = (
+    "tele/+/SENSOR", "tele/+/LWT", "tele/+/STATE", "stat/+/POWER", "stat/+/RESULT",
+    "shellies/+/relay/0/power", "shellies/+/relay/0/energy", "shellies/+/relay/0",
+    "shellies/+/online",
+    "+/status/switch:0", "+/online", "+/events/rpc",
+)
+COMMAND_SUBSCRIPTIONS: tuple[str, ...] = ("cmnd/+/POWER", "shellies/+/relay/0/command", "+/rpc")
+
+# First topic levels owned by Tasmota / Shelly Gen1; never read as a Gen2 prefix.
+_RESERVED = frozenset({"tele", "stat", "cmnd", "shellies"})
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
+_ON_OFF = {"ON": True, "OFF": False}
+_SHELLY_RELAY = {"on": True, "off": False, "overpower": False}  # overpower: relay tripped off
+_TRUE_FALSE = {"true": True, "false": False}
+_ONLINE = {"Online": True, "Offline": False}
+_R = RejectReason
+
+
+def valid_device_id(device_id: str) -> bool:
+    """1-64 characters of ``[A-Za-z0-9_.:-]`` (no MQTT wildcards or level separators)."""
+    return 0 < len(device_id) <= 64 and _ID_CHARS.issuperset(device_id)
+
+
+# --- value helpers ---------------------------------------------------------------------
+
+def _text(payload: bytes) -> str:
+    try:
+        return payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise Rejected(_R.MALFORMED, "payload is not UTF-8") from None
+
+
+def _json(payload: bytes) -> object:
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise Rejected(_R.MALFORMED, "payload is not JSON") from None
+
+
+def _obj(value: object, what: str) -> dict:
+    if type(value) is not dict:
+        raise Rejected(_R.WRONG_TYPE, f"{what} is {type(value).__name__}, not an object")
+    return value
+
+
+def _check(f: float, what: str) -> float:
+    if not math.isfinite(f):
+        raise Rejected(_R.NOT_FINITE, f"{what} is {f}")
+    if f < 0:
+        raise Rejected(_R.NEGATIVE, f"{what} is {f}")
+    return f
+
+
+def _num(value: object, what: str) -> float:
+    """A finite, non-negative JSON number (bools are not numbers)."""
+    t = type(value)
+    if t is float:
+        return _check(value, what)
+    if t is int:
+        try:
+            return _check(float(value), what)
+        except OverflowError:
+            raise Rejected(_R.NOT_FINITE, f"{what} overflows a float") from None
+    raise Rejected(_R.WRONG_TYPE, f"{what} is {t.__name__}, not a number")
+
+
+def _text_num(payload: bytes, what: str) -> float:
+    """A number sent as plain text (Shelly Gen1)."""
+    text = _text(payload)
+    try:
+        if "_" in text:
+            raise ValueError
+        value = float(text)
+    except ValueError:
+        raise Rejected(_R.MALFORMED, f"{what} {text[:40]!r} is not a number") from None
+    return _check(value, what)
+
+
+def _power(value: object) -> float:
+    watts = _num(value, "power")
+    if watts > MAX_PLUG_POWER_W:
+        raise Rejected(_R.SPIKE, f"power {watts} W above {MAX_PLUG_POWER_W} W")
+    return watts
+
+
+def _opt(value: object, conv) -> float | None:
+    return None if value is None else conv(value)
+
+
+def _window(ts: datetime, received_at: datetime, max_future: timedelta, max_age: timedelta) -> datetime:
+    if ts - received_at > max_future:
+        raise Rejected(_R.FUTURE, f"{ts.isoformat()} is after receive time {received_at.isoformat()}")
+    if received_at - ts > max_age:
+        raise Rejected(_R.TOO_OLD, f"{ts.isoformat()} is older than {max_age}")
+    return ts
+
+
+def _unix(value: object, received_at: datetime, max_future: timedelta, max_age: timedelta) -> datetime:
+    """Unix seconds to UTC, range-checked as numbers first so huge values cannot overflow."""
+    if type(value) is not float and type(value) is not int:
+        raise Rejected(_R.WRONG_TYPE, f"timestamp is {type(value).__name__}, not a number")
+    try:
+        secs = float(value)
+    except OverflowError:
+        secs = math.inf
+    if not math.isfinite(secs):
+        raise Rejected(_R.NOT_FINITE, f"timestamp is {secs}")
+    now = received_at.timestamp()
+    if secs - now > max_future.total_seconds():
+        raise Rejected(_R.FUTURE, f"timestamp {secs} is after receive time {now}")
+    if now - secs > max_age.total_seconds():
+        raise Rejected(_R.TOO_OLD, f"timestamp {secs} is older than {max_age}")
+    return datetime.fromtimestamp(secs, UTC)
+
+
+def _iso(value: str, tz: tzinfo | None) -> datetime | None:
+    """ISO 8601 to UTC; a naive value is read in ``tz`` (None: naive is refused)."""
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if ts.tzinfo is None:
+        if tz is None:
+            return None
+        ts = ts.replace(tzinfo=tz)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted out of range: clearly outside any window
+        return datetime.min.replace(tzinfo=UTC) if ts.year < 5000 else datetime.max.replace(tzinfo=UTC)
+
+
+# --- MQTT ------------------------------------------------------------------------------
+
+def parse_mqtt(topic: str, payload: bytes, received_at: datetime, tz: tzinfo, *,
+               max_future: timedelta = MAX_FUTURE, max_age: timedelta = MAX_AGE) -> Parsed:
+    """Turn one MQTT message into a record, or raise :class:`Rejected`.
+
+    ``received_at`` is tz-aware UTC; ``tz`` is the zone Tasmota devices keep their clock in.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejected(_R.OVERSIZED, f"{len(payload)} bytes")
+    parts = topic.split("/")
+    n = len(parts)
+    head = parts[0]
+    if head in _RESERVED:
+        if head == "shellies":
+            return _shelly_gen1(topic, parts, payload, received_at)
+        if n == 3:
+            if not valid_device_id(parts[1]):
+                raise Rejected(_R.UNKNOWN_TOPIC, f"bad device id in {topic[:100]!r}")
+            if head == "tele":
+                return _tasmota_tele(topic, parts[1], parts[2], payload, received_at, tz, max_future, max_age)
+            if head == "stat":
+                return _tasmota_stat(topic, parts[1], parts[2], payload)
+            return Ignored(topic)  # cmnd/...: a command, not telemetry
+    elif n == 2 or n == 3:
+        if not valid_device_id(head):
+            raise Rejected(_R.UNKNOWN_TOPIC, f"bad device id in {topic[:100]!r}")
+        return _shelly_gen2(topic, head, parts, payload, received_at, max_future, max_age)
+    raise Rejected(_R.UNKNOWN_TOPIC, topic[:100])
+
+
+def _tasmota_tele(topic, device, kind, payload, received_at, tz, max_future, max_age) -> Parsed:
+    if kind == "SENSOR":
+        data = _obj(_json(payload), "SENSOR")
+        energy = data.get("ENERGY")
+        if energy is None:
+            return Ignored(topic)
+        energy = _obj(energy, "ENERGY")
+        power = energy.get("Power")
+        if type(power) is list:  # multi-channel devices: one value per channel
+            if not power:
+                raise Rejected(_R.WRONG_TYPE, "Power is an empty list")
+            power = power[0]
+        power_w = _opt(power, _power)
+        counter_kwh = _opt(energy.get("Total"), lambda v: _num(v, "Total"))
+        if power_w is None and counter_kwh is None:
+            raise Rejected(_R.MALFORMED, "ENERGY has neither Power nor Total")
+        time = data.get("Time")
+        ts = _iso(time, tz) if type(time) is str else None
+        device_time = ts is not None
+        if device_time:
+            _window(ts, received_at, max_future, max_age)
+        else:
+            ts = received_at
+        return Reading(Vendor.TASMOTA, device, ts, power_w,
+                       None if counter_kwh is None else counter_kwh * 1000.0, device_time)
+    if kind == "LWT":
+        online = _ONLINE.get(_text(payload))
+        if online is None:
+            raise Rejected(_R.MALFORMED, "LWT is not Online/Offline")
+        return Availability(Vendor.TASMOTA, device, online)
+    if kind == "STATE":
+        return _tasmota_power_json(topic, device, payload)
+    return Ignored(topic)
+
+
+def _tasmota_stat(topic, device, kind, payload) -> Parsed:
+    if kind == "POWER":
+        on = _ON_OFF.get(_text(payload))
+        if on is None:
+            raise Rejected(_R.MALFORMED, "POWER is not ON/OFF")
+        return SwitchState(Vendor.TASMOTA, device, on)
+    if kind == "RESULT":
+        return _tasmota_power_json(topic, device, payload)
+    return Ignored(topic)
+
+
+def _tasmota_power_json(topic, device, payload) -> Parsed:
+    """STATE / RESULT: ``{"POWER": "ON"}`` (``POWER1`` on multi-relay devices)."""
+    data = _obj(_json(payload), "payload")
+    value = data.get("POWER", data.get("POWER1"))
+    if value is None:
+        return Ignored(topic)
+    if type(value) is not str:
+        raise Rejected(_R.WRONG_TYPE, f"POWER is {type(value).__name__}")
+    on = _ON_OFF.get(value)
+    if on is None:
+        raise Rejected(_R.MALFORMED, "POWER is not ON/OFF")
+    return SwitchState(Vendor.TASMOTA, device, on)
+
+
+def _shelly_gen1(topic, parts, payload, received_at) -> Parsed:
+    n = len(parts)
+    if n == 2:
+        return Ignored(topic)  # shellies/announce, shellies/command
+    device = parts[1]
+    if not valid_device_id(device):
+        raise Rejected(_R.UNKNOWN_TOPIC, f"bad device id in {topic[:100]!r}")
+    if n == 3:
+        if parts[2] == "online":
+            online = _TRUE_FALSE.get(_text(payload))
+            if online is None:
+                raise Rejected(_R.MALFORMED, "online is not true/false")
+            return Availability(Vendor.SHELLY_GEN1, device, online)
+        return Ignored(topic)
+    if parts[2] != "relay" or parts[3] != "0":
+        return Ignored(topic)
+    if n == 4:
+        on = _SHELLY_RELAY.get(_text(payload))
+        if on is None:
+            raise Rejected(_R.MALFORMED, "relay state is not on/off")
+        return SwitchState(Vendor.SHELLY_GEN1, device, on)
+    if n == 5:
+        if parts[4] == "power":
+            return Reading(Vendor.SHELLY_GEN1, device, received_at,
+                           _power(_text_num(payload, "power")), None)
+        if parts[4] == "energy":
+            return Reading(Vendor.SHELLY_GEN1, device, received_at,
+                           None, _text_num(payload, "energy") / 60.0)
+    return Ignored(topic)
+
+
+def _shelly_gen2(topic, device, parts, payload, received_at, max_future, max_age) -> Parsed:
+    if len(parts) == 2:
+        if parts[1] == "online":
+            online = _TRUE_FALSE.get(_text(payload))
+            if online is None:
+                raise Rejected(_R.MALFORMED, "online is not true/false")
+            return Availability(Vendor.SHELLY_GEN2, device, online)
+        if parts[1] == "rpc":
+            return Ignored(topic)  # an RPC request/response frame, not telemetry
+    elif parts[1] == "status":
+        if parts[2] == "switch:0":
+            sw = _obj(_json(payload), "switch:0")
+            return _gen2_switch(topic, device, sw, received_at, False)
+        return Ignored(topic)
+    elif parts[1] == "events" and parts[2] == "rpc":
+        frame = _obj(_json(payload), "frame")
+        if frame.get("method") not in ("NotifyStatus", "NotifyFullStatus"):
+            return Ignored(topic)
+        params = _obj(frame.get("params"), "params")
+        sw = params.get("switch:0")
+        if sw is None:
+            return Ignored(topic)
+        sw = _obj(sw, "switch:0")
+        if sw.get("apower") is None and sw.get("aenergy") is None:
+            return _gen2_switch(topic, device, sw, received_at, False)
+        ts = params.get("ts")
+        if ts is None:
+            return _gen2_switch(topic, device, sw, received_at, False)
+        return _gen2_switch(topic, device, sw, _unix(ts, received_at, max_future, max_age), True)
+    raise Rejected(_R.UNKNOWN_TOPIC, topic[:100])
+
+
+def _gen2_switch(topic, device, sw: dict, ts: datetime, device_time: bool) -> Parsed:
+    """A (possibly partial) Switch status: Reading if metered, else SwitchState / Ignored."""
+    output = sw.get("output")
+    if output is not None and type(output) is not bool:
+        raise Rejected(_R.WRONG_TYPE, f"output is {type(output).__name__}")
+    power_w = _opt(sw.get("apower"), _power)
+    aenergy = sw.get("aenergy")
+    counter_wh = None
+    if aenergy is not None:
+        total = _obj(aenergy, "aenergy").get("total")
+        if total is None:
+            raise Rejected(_R.MALFORMED, "aenergy without total")
+        counter_wh = _num(total, "aenergy.total")
+    if power_w is None and counter_wh is None:
+        if output is None:
+            return Ignored(topic)
+        return SwitchState(Vendor.SHELLY_GEN2, device, output)
+    return Reading(Vendor.SHELLY_GEN2, device, ts, power_w, counter_wh, device_time, output)
+
+
+# --- HTTP push -------------------------------------------------------------------------
+
+def parse_http_item(device_id: str, item: Mapping, received_at: datetime, *,
+                    max_future: timedelta = MAX_FUTURE, max_age: timedelta = MAX_AGE) -> Reading:
+    """One item of the generic HTTP push: ``{"ts", "powerW"?, "energyWh"?}``."""
+    if not valid_device_id(device_id):
+        raise Rejected(_R.UNKNOWN_DEVICE, f"bad device id {device_id[:100]!r}")
+    if not isinstance(item, Mapping):
+        raise Rejected(_R.WRONG_TYPE, f"item is {type(item).__name__}, not an object")
+    raw = item.get("ts")
+    if raw is None:
+        raise Rejected(_R.MALFORMED, "ts missing")
+    if type(raw) is str:
+        ts = _iso(raw, None)
+        if ts is None:
+            raise Rejected(_R.MALFORMED, "ts is not ISO 8601 with an offset")
+        _window(ts, received_at, max_future, max_age)
+    else:
+        ts = _unix(raw, received_at, max_future, max_age)
+    power_w = _opt(item.get("powerW"), _power)
+    counter_wh = _opt(item.get("energyWh"), lambda v: _num(v, "energyWh"))
+    if power_w is None and counter_wh is None:
+        raise Rejected(_R.MALFORMED, "neither powerW nor energyWh")
+    return Reading(Vendor.HTTP, device_id, ts, power_w, counter_wh, True)
+
+
+# --- device side: rendering and commands -----------------------------------------------
+
+def _dumps(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def _need_id(device_id: str) -> None:
+    if not valid_device_id(device_id):
+        raise ValueError(f"bad device id {device_id!r}")
+
+
+def _no_mqtt(vendor: Vendor) -> ValueError:
+    return ValueError(f"{vendor} has no MQTT channel")
+
+
+def render_reading(vendor: Vendor, device_id: str, ts: datetime, power_w: float, counter_wh: float,
+                   tz: tzinfo, relay_on: bool = True) -> list[tuple[str, bytes]]:
+    """The messages a real device publishes for one measurement (what the simulator sends).
+
+    Tasmota: ``tele/STATE`` then ``tele/SENSOR`` (Time in ``tz`` to the second, Total in kWh
+    to 3 decimals, Power in whole watts as with default WattRes); Shelly Gen1: power then
+    energy (whole watt-minutes); Gen2: ``status/switch:0``.
+    """
+    _need_id(device_id)
+    if vendor is Vendor.TASMOTA:
+        time = ts.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S")
+        watts = round(power_w)
+        state = {"Time": time, "Uptime": "0T01:00:00", "UptimeSec": 3600, "Heap": 26,
+                 "SleepMode": "Dynamic", "Sleep": 50, "LoadAvg": 19, "MqttCount": 1,
+                 "POWER": "ON" if relay_on else "OFF"}
+        energy = {"TotalStartTime": "2024-01-01T00:00:00", "Total": round(counter_wh / 1000.0, 3),
+                  "Yesterday": 0.0, "Today": 0.0, "Period": 0, "Power": watts,
+                  "ApparentPower": watts, "ReactivePower": 0, "Factor": 1.0 if watts else 0.0,
+                  "Voltage": 230, "Current": round(power_w / 230.0, 3)}
+        return [(f"tele/{device_id}/STATE", _dumps(state)),
+                (f"tele/{device_id}/SENSOR", _dumps({"Time": time, "ENERGY": energy}))]
+    if vendor is Vendor.SHELLY_GEN1:
+        base = f"shellies/{device_id}/relay/0"
+        return [(f"{base}/power", f"{power_w:.2f}".encode()),
+                (f"{base}/energy", str(round(counter_wh * 60.0)).encode())]
+    if vendor is Vendor.SHELLY_GEN2:
+        minute_ts = int(ts.timestamp()) // 60 * 60
+        per_min = round(power_w * 1000.0 / 60.0, 3)  # mWh in one minute at this power
+        status = {"id": 0, "source": "init", "output": relay_on, "apower": round(power_w, 1),
+                  "voltage": 230.0, "freq": 50.0, "current": round(power_w / 230.0, 3),
+                  "aenergy": {"total": round(counter_wh, 3), "by_minute": [per_min] * 3,
+                              "minute_ts": minute_ts},
+                  "temperature": {"tC": 35.0, "tF": 95.0}}
+        return [(f"{device_id}/status/switch:0", _dumps(status))]
+    raise _no_mqtt(vendor)
+
+
+def render_http_item(ts: datetime, power_w: float | None, counter_wh: float | None) -> dict:
+    """One generic HTTP push item (the inverse of :func:`parse_http_item`)."""
+    item: dict = {"ts": ts.isoformat()}
+    if power_w is not None:
+        item["powerW"] = power_w
+    if counter_wh is not None:
+        item["energyWh"] = counter_wh
+    return item
+
+
+def render_availability(vendor: Vendor, device_id: str, online: bool) -> tuple[str, bytes]:
+    """The last-will / online message (what the broker publishes when a device drops)."""
+    _need_id(device_id)
+    if vendor is Vendor.TASMOTA:
+        return f"tele/{device_id}/LWT", b"Online" if online else b"Offline"
+    flag = b"true" if online else b"false"
+    if vendor is Vendor.SHELLY_GEN1:
+        return f"shellies/{device_id}/online", flag
+    if vendor is Vendor.SHELLY_GEN2:
+        return f"{device_id}/online", flag
+    raise _no_mqtt(vendor)
+
+
+def render_switch_state(vendor: Vendor, device_id: str, on: bool,
+                        ts: datetime | None = None) -> tuple[str, bytes]:
+    """A device confirming its relay state (Gen2: a NotifyStatus frame, ``ts`` if given)."""
+    _need_id(device_id)
+    if vendor is Vendor.TASMOTA:
+        return f"stat/{device_id}/POWER", b"ON" if on else b"OFF"
+    if vendor is Vendor.SHELLY_GEN1:
+        return f"shellies/{device_id}/relay/0", b"on" if on else b"off"
+    if vendor is Vendor.SHELLY_GEN2:
+        params: dict = {"switch:0": {"id": 0, "output": on, "source": "MQTT"}}
+        if ts is not None:
+            params = {"ts": round(ts.timestamp(), 2), **params}
+        frame = {"src": device_id, "dst": f"{device_id}/events", "method": "NotifyStatus",
+                 "params": params}
+        return f"{device_id}/events/rpc", _dumps(frame)
+    raise _no_mqtt(vendor)
+
+
+def switch_command(vendor: Vendor, device_id: str, on: bool, request_id: int = 1) -> tuple[str, bytes]:
+    """The topic and payload that switch a device's relay; ValueError for HTTP-only plugs."""
+    _need_id(device_id)
+    if vendor is Vendor.TASMOTA:
+        return f"cmnd/{device_id}/POWER", b"ON" if on else b"OFF"
+    if vendor is Vendor.SHELLY_GEN1:
+        return f"shellies/{device_id}/relay/0/command", b"on" if on else b"off"
+    if vendor is Vendor.SHELLY_GEN2:
+        frame = {"id": request_id, "src": BRIDGE_RPC_SRC, "method": "Switch.Set",
+                 "params": {"id": 0, "on": on}}
+        return f"{device_id}/rpc", _dumps(frame)
+    raise ValueError(f"{vendor} has no command channel")
+
+
+_COMMAND_WORDS = {"on": True, "1": True, "true": True, "off": False, "0": False, "false": False}
+
+
+def parse_command(topic: str, payload: bytes) -> tuple[Vendor, str, bool] | None:
+    """The device side of :func:`switch_command`: ``(vendor, device_id, on)`` or None.
+
+    Never raises: anything else (toggle, queries, RPC responses, garbage) is None.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    parts = topic.split("/")
+    n = len(parts)
+    try:
+        if n == 3 and parts[0] == "cmnd" and parts[2].upper() == "POWER":
+            vendor, device = Vendor.TASMOTA, parts[1]
+            on = _COMMAND_WORDS.get(payload.decode("utf-8").strip().lower())
+        elif n == 5 and parts[0] == "shellies" and parts[2:] == ["relay", "0", "command"]:
+            vendor, device = Vendor.SHELLY_GEN1, parts[1]
+            on = _COMMAND_WORDS.get(payload.decode("utf-8").strip())
+        elif n == 2 and parts[1] == "rpc" and parts[0] not in _RESERVED:
+            vendor, device = Vendor.SHELLY_GEN2, parts[0]
+            frame = json.loads(payload.decode("utf-8"))
+            params = frame.get("params") if type(frame) is dict else None
+            if frame.get("method") != "Switch.Set" or type(params) is not dict:
+                return None
+            if type(params.get("id")) is not int or params["id"] != 0:
+                return None
+            on = params.get("on")
+            if type(on) is not bool:
+                return None
+        else:
+            return None
+    except (ValueError, RecursionError, AttributeError):
+        return None
+    if on is None or not valid_device_id(device):
+        return None
+    return vendor, device, on

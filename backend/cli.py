@@ -28,6 +28,21 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return run_worker(get_settings())
 
 
+def _cmd_mqtt_bridge(args: argparse.Namespace) -> int:
+    from backend.plugs.bridge import run_bridge_cli
+
+    return run_bridge_cli(get_settings())
+
+
+def _cmd_simulate_plugs(args: argparse.Namespace) -> int:
+    from backend.plugs.simulator import simulate_cli_main
+
+    settings = get_settings()
+    settings.mqtt_address  # noqa: B018 - a clear error when PVPP_MQTT_URL is unset
+    return asyncio.run(simulate_cli_main(settings, args.households, args.seed, args.register,
+                                         args.report_interval, args.duration))
+
+
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from backend.db import migrate
 
@@ -74,6 +89,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("serve", _cmd_serve, "serve the API with uvicorn (PVPP_HOST, PVPP_PORT)")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     add("worker", _cmd_worker, "run the arq worker (PVPP_REDIS_URL)")
+    add("mqtt-bridge", _cmd_mqtt_bridge,
+        "take smart-plug readings from the MQTT broker (PVPP_MQTT_URL) into the database")
+    p = add("simulate-plugs", _cmd_simulate_plugs,
+            "publish realistic Tasmota/Shelly plug telemetry to the broker and obey switch commands")
+    p.add_argument("--households", type=int, default=10, help="simulated households (2-5 plugs each)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same fleet")
+    p.add_argument("--register", action="store_true",
+                   help="pair the simulated plugs to existing households first (needs the database)")
+    p.add_argument("--report-interval", type=float, default=None, metavar="SECONDS",
+                   help="override every plug's reporting interval (load tests)")
+    p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
     add("migrate", _cmd_migrate, "apply database migrations")
     add("demo-data", _cmd_demo_data, "load the demo municipality, school, households and users (idempotent)")
     p = add("export-schema", _cmd_export_schema, "write the GraphQL SDL to schema.graphql")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from datetime import UTC, datetime
 from functools import partial
 
 import structlog
@@ -47,7 +46,7 @@ class Bridge:
 
     def _on_message(self, topic: str, payload: bytes, qos: int, packet_id: int | None, dup: bool) -> None:
         ack = partial(self.client.ack, packet_id) if packet_id is not None else None
-        self.ingestor.submit(topic, payload, ack, datetime.now(UTC))
+        self.ingestor.submit(topic, payload, ack)
 
     async def _keep_connected(self, stop: asyncio.Event) -> None:
         delay = 0.2

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -142,12 +142,19 @@ class Ingestor:
         self.totals: Counter = Counter()
         self._lock = asyncio.Lock()
         self._full = asyncio.Event()
+        self._last_stamp = datetime.min.replace(tzinfo=UTC)
 
     # -- intake -----------------------------------------------------------------------------
     def submit(self, topic: str, payload: bytes, ack: Ack | None = None, received_at: datetime | None = None) -> None:
         """Take one MQTT message; never raises for bad input (it is counted instead)."""
         MESSAGES.inc()
-        received_at = received_at or self.clock()
+        if received_at is None:
+            # strictly increasing receive stamps: two messages of one device without a clock
+            # (Shelly Gen1 power and energy) never share a timestamp and look like duplicates
+            received_at = self.clock()
+            if received_at <= self._last_stamp:
+                received_at = self._last_stamp + timedelta(microseconds=1)
+            self._last_stamp = received_at
         batch = self.batch
         try:
             parsed = parse_mqtt(topic, payload, received_at, self.tz)

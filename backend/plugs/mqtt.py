@@ -238,6 +238,10 @@ class MqttClient:
             if not waiter.done():
                 waiter.set_exception(error)
             self._waiters.pop(key, None)
+        while self._window_waiters:  # publishers waiting for room learn of the drop
+            waiter = self._window_waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(error)
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(error)
         if self._pinger is not None:

@@ -4,7 +4,7 @@ PostgreSQL: ``plug_reading`` is partitioned by day and ``plug_hour`` by month; a
 in by COPY into a temporary table and one ``INSERT … ON CONFLICT DO NOTHING`` that also marks
 the (plug, hour) pairs whose rollup must be recomputed. Raw partitions older than the
 retention are dropped whole. SQLite (the embedded default) keeps plain tables with the
-same keys; timestamps are stored there as integer epoch milliseconds (readings) and
+same keys; timestamps are stored there as integer epoch microseconds (readings) and
 seconds (hours).
 """
 
@@ -19,6 +19,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from backend.plugs.rollup import HourRollup, Sample
 
 HOUR = timedelta(hours=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 NEIGHBOUR_LOOKBACK = timedelta(days=7)
 
 PG_DDL = [
@@ -96,6 +98,8 @@ async def ensure_partitions(conn: BaseDBAsyncClient, today: date, *, days_back: 
                             days_ahead: int = 3) -> list[str]:
     """Create the daily reading partitions for ``today - days_back … today + days_ahead``
     and the monthly rollup partitions they touch; returns the names created."""
+    if not is_postgres(conn):
+        return []
     created: list[str] = []
     readings = await _existing_partitions(conn, "plug_reading")
     hours = await _existing_partitions(conn, "plug_hour")
@@ -126,8 +130,8 @@ async def drop_expired_raw(conn: BaseDBAsyncClient, today: date, retention_days:
     dropped on PostgreSQL or rows deleted on SQLite."""
     cutoff = today - timedelta(days=retention_days)
     if not is_postgres(conn):
-        epoch_ms = int(datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC).timestamp() * 1000)
-        count, _ = await conn.execute_query("DELETE FROM plug_reading WHERE ts < ?", [epoch_ms])
+        cutoff_us = _us(datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC))
+        count, _ = await conn.execute_query("DELETE FROM plug_reading WHERE ts < ?", [cutoff_us])
         return int(count)
     dropped = 0
     for name in sorted(await _existing_partitions(conn, "plug_reading")):
@@ -139,12 +143,12 @@ async def drop_expired_raw(conn: BaseDBAsyncClient, today: date, retention_days:
 
 
 # -- conversions --------------------------------------------------------------------------
-def _ms(ts: datetime) -> int:
-    return round(ts.timestamp() * 1000)
+def _us(ts: datetime) -> int:
+    return (ts - _EPOCH) // _MICROSECOND
 
 
-def _from_ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, UTC)
+def _from_us(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def _s(ts: datetime) -> int:
@@ -197,7 +201,7 @@ async def insert_readings(conn: BaseDBAsyncClient, rows: Sequence[StoredRow]) ->
     for row in rows:
         count, _ = await conn.execute_query(
             "INSERT OR IGNORE INTO plug_reading (plug_id, ts, power_w, counter_wh, received_at) "
-            "VALUES (?, ?, ?, ?, ?)", [row.plug_id, _ms(row.ts), row.power_w, row.counter_wh, _ms(row.received_at)])
+            "VALUES (?, ?, ?, ?, ?)", [row.plug_id, _us(row.ts), row.power_w, row.counter_wh, _us(row.received_at)])
         if count:
             fresh += 1
             marks.add((row.plug_id, _s(row.ts) // 3600 * 3600))
@@ -245,7 +249,7 @@ async def take_dirty(conn: BaseDBAsyncClient, limit: int) -> dict[int, list[date
 
 def _sample(row: dict) -> Sample:
     ts = row["ts"]
-    return Sample(ts=ts if isinstance(ts, datetime) else _from_ms(ts),
+    return Sample(ts=ts if isinstance(ts, datetime) else _from_us(ts),
                   counter_wh=row["counter_wh"], power_w=row["power_w"])
 
 
@@ -255,7 +259,7 @@ async def neighbour(conn: BaseDBAsyncClient, plug_id: int, at: datetime, *, befo
     order = "DESC" if before else "ASC"
     lo, hi = (at - NEIGHBOUR_LOOKBACK, at) if before else (at, at + NEIGHBOUR_LOOKBACK)
     pg = is_postgres(conn)
-    args = [plug_id, lo, hi] if pg else [plug_id, _ms(lo), _ms(hi)]
+    args = [plug_id, lo, hi] if pg else [plug_id, _us(lo), _us(hi)]
     p = ("$1", "$2", "$3") if pg else ("?", "?", "?")
     for extra in (" AND counter_wh IS NOT NULL", ""):
         rows = await conn.execute_query_dict(
@@ -274,7 +278,7 @@ async def samples_between(conn: BaseDBAsyncClient, plug_id: int, start: datetime
     else:
         rows = await conn.execute_query_dict(
             "SELECT ts, counter_wh, power_w FROM plug_reading WHERE plug_id = ? AND ts >= ? AND ts < ? "
-            "ORDER BY ts", [plug_id, _ms(start), _ms(end)])
+            "ORDER BY ts", [plug_id, _us(start), _us(end)])
     return [_sample(r) for r in rows]
 
 
@@ -355,10 +359,10 @@ async def latest_power(conn: BaseDBAsyncClient, plug_ids: Sequence[int], since: 
         else:
             rows = await conn.execute_query_dict(
                 "SELECT ts, power_w FROM plug_reading WHERE plug_id = ? AND ts >= ? AND power_w IS NOT NULL "
-                "ORDER BY ts DESC LIMIT 1", [plug_id, _ms(since)])
+                "ORDER BY ts DESC LIMIT 1", [plug_id, _us(since)])
         if rows:
             ts = rows[0]["ts"]
-            out[plug_id] = Latest(plug_id, ts if isinstance(ts, datetime) else _from_ms(ts), rows[0]["power_w"])
+            out[plug_id] = Latest(plug_id, ts if isinstance(ts, datetime) else _from_us(ts), rows[0]["power_w"])
     return out
 
 
@@ -369,8 +373,8 @@ async def last_seen(conn: BaseDBAsyncClient, plug_id: int, since: datetime) -> d
             "SELECT max(ts) AS ts FROM plug_reading WHERE plug_id = $1 AND ts >= $2", [plug_id, since])
     else:
         value = await conn.execute_query_dict(
-            "SELECT max(ts) AS ts FROM plug_reading WHERE plug_id = ? AND ts >= ?", [plug_id, _ms(since)])
+            "SELECT max(ts) AS ts FROM plug_reading WHERE plug_id = ? AND ts >= ?", [plug_id, _us(since)])
     ts = value[0]["ts"] if value else None
     if ts is None:
         return None
-    return ts if isinstance(ts, datetime) else _from_ms(ts)
+    return ts if isinstance(ts, datetime) else _from_us(ts)

@@ -1,0 +1,171 @@
+"""``pvpp simulate-plugs``: a fleet of simulated Tasmota and Shelly plugs on a real broker.
+
+The load shapes, anomalies (resets, offline spells, duplicates) and relay state come from
+:mod:`backend.plugs.fleet_model`; this module renders them as each vendor's MQTT messages,
+publishes them at QoS 1 and obeys switch commands, confirming them like the real device.
+With ``--register`` it also pairs the fleet's plugs to households so the bridge takes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from backend.plugs.fleet_model import Emission, EmissionKind, FleetModel
+from backend.plugs.models import Plug
+from backend.plugs.mqtt import MqttClient, MqttError
+from backend.plugs.readings import Vendor
+from backend.plugs.vendors import (
+    COMMAND_SUBSCRIPTIONS,
+    parse_command,
+    render_availability,
+    render_reading,
+    render_switch_state,
+)
+
+KIND_NAMES = {"tv": "TV", "pc": "PC", "console": "Game console", "washing_machine": "Washing machine",
+              "fridge": "Fridge", "standby": "Standby devices"}
+
+
+def messages_of(emission: Emission, tz: ZoneInfo) -> list[tuple[str, bytes]]:
+    """The MQTT messages a real device would publish for one model emission."""
+    plug = emission.plug
+    if emission.kind is EmissionKind.AVAILABILITY:
+        return [render_availability(plug.vendor, plug.device_id, emission.online)]
+    ts = datetime.fromtimestamp(emission.ts, UTC)
+    return render_reading(plug.vendor, plug.device_id, ts, emission.power_w, emission.counter_wh, tz,
+                          relay_on=emission.relay_on)
+
+
+async def register_fleet(fleet: FleetModel, household_ids: Sequence[int]) -> int:
+    """Pair every simulated plug to a household (simulated household i → ``household_ids[i % n]``),
+    skipping devices already paired; returns how many were paired now."""
+    existing = set(await Plug.filter(unpaired_at=None).values_list("vendor", "device_id"))
+    new = [Plug(household_id=household_ids[p.household % len(household_ids)], vendor=p.vendor,
+                device_id=p.device_id, name=KIND_NAMES.get(str(p.kind), str(p.kind)))
+           for p in fleet.plugs if (p.vendor, p.device_id) not in existing
+           and (str(p.vendor), p.device_id) not in existing]
+    await Plug.bulk_create(new, batch_size=1_000)
+    return len(new)
+
+
+@dataclass
+class SimStats:
+    readings: int = 0
+    messages: int = 0
+    commands: int = 0
+
+
+class Simulator:
+    """Publishes a fleet model in real time (or ``speed`` times faster) until stopped."""
+
+    def __init__(self, fleet: FleetModel, host: str, port: int, *, tz: str = "Asia/Seoul",
+                 client_id: str = "pvpp-simulator", tick_s: float = 0.05, version: int = 5) -> None:
+        self.fleet, self.tz, self.tick_s = fleet, ZoneInfo(tz), tick_s
+        self.client = MqttClient(host, port, client_id, on_message=self._on_command, version=version,
+                                 clean_start=True)
+        self.stats = SimStats()
+        self._confirmations: list[tuple[str, bytes]] = []
+
+    def _on_command(self, topic: str, payload: bytes, qos: int, packet_id: int | None, dup: bool) -> None:
+        if packet_id is not None:
+            self.client.ack(packet_id)
+        command = parse_command(topic, payload)
+        if command is None:
+            return
+        vendor, device_id, on = command
+        plug = self.fleet.plug(device_id)
+        if plug is None or plug.vendor is not vendor or not self.fleet.set_relay(device_id, on):
+            return
+        self.stats.commands += 1
+        self._confirmations.append(render_switch_state(vendor, device_id, on))
+
+    async def run(self, stop: asyncio.Event, clock: Callable[[], float] = time.time,
+                  on_tick: Callable[[SimStats], None] | None = None) -> SimStats:
+        while not stop.is_set():
+            try:
+                await self.client.connect()
+                await self.client.subscribe(list(COMMAND_SUBSCRIPTIONS), qos=1)
+            except (MqttError, OSError, TimeoutError):
+                await _sleep_or_stop(stop, 1.0)
+                continue
+            closed = asyncio.ensure_future(self.client.wait_closed())
+            try:
+                await self._publish_loop(stop, closed, clock, on_tick)
+            except MqttError:
+                pass
+            finally:
+                closed.cancel()
+        with contextlib.suppress(MqttError, OSError):
+            await self.client.disconnect()
+        return self.stats
+
+    async def _publish_loop(self, stop, closed, clock, on_tick) -> None:
+        publish, stats, tz = self.client.publish, self.stats, self.tz
+        while not stop.is_set() and not closed.done():
+            started = time.monotonic()
+            for topic, payload in self._confirmations:
+                await publish(topic, payload, qos=1)
+            self._confirmations.clear()
+            for emission in self.fleet.advance(clock()):
+                if emission.kind is not EmissionKind.AVAILABILITY:
+                    stats.readings += 1
+                for topic, payload in messages_of(emission, tz):
+                    await publish(topic, payload, qos=1)
+                    stats.messages += 1
+            if on_tick is not None:
+                on_tick(stats)
+            await _sleep_or_stop(stop, max(0.0, self.tick_s - (time.monotonic() - started)))
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def simulate_cli_main(settings, households: int, seed: int, register: bool,
+                            report_interval_s: float | None, duration_s: float | None) -> int:
+    from backend.db import close_db, init_db
+    from backend.households.models import Household
+
+    fleet = FleetModel(households, seed=seed, report_interval_s=report_interval_s)
+    host, port = settings.mqtt_address
+    if register:
+        await init_db(settings)
+        try:
+            ids = await Household.all().order_by("id").limit(max(households, 1)).values_list("id", flat=True)
+            if not ids:
+                print("simulate-plugs: no households to pair plugs to (load the demo data first)")
+                return 1
+            paired = await register_fleet(fleet, list(ids))
+            print(f"simulate-plugs: paired {paired} new plugs to {len(ids)} households")
+        finally:
+            await close_db()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if duration_s:
+        loop.call_later(duration_s, stop.set)
+    simulator = Simulator(fleet, host, port, tz=settings.display_timezone,
+                          client_id=f"pvpp-simulator-{seed}")
+    last = [time.monotonic(), 0]
+
+    def progress(stats: SimStats) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 10:
+            rate = (stats.readings - last[1]) / (now - last[0])
+            print(f"simulate-plugs: {len(fleet.plugs)} plugs, {stats.readings} readings "
+                  f"({rate:.0f}/s), {stats.commands} switch commands obeyed", flush=True)
+            last[:] = [now, stats.readings]
+
+    print(f"simulate-plugs: {households} households, {len(fleet.plugs)} plugs → {settings.mqtt_url}", flush=True)
+    stats = await simulator.run(stop, on_tick=progress)
+    print(f"simulate-plugs: stopped after {stats.readings} readings, {stats.messages} messages")
+    return 0

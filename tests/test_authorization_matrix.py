@@ -19,6 +19,11 @@ Expectations are data (the grids below); tests are generated from them, grouped 
   municipality; creating programmes: that municipality's officers and operators, enrolling a
   school also its own admin; the activity catalogue and programmes: anyone signed in;
 - the ledger's verifier key, checkpoints and proofs are public, even to anonymous callers;
+- smart plugs: a household's plugs are seen by its members and operators, but their device ids
+  (what pairing uses) only by its parents and operators; pairing codes, renaming and unpairing:
+  the household's parents and operators; pairing with a code: whoever holds it, except a member
+  of another household; ingestion statistics: operators; pushing readings is authenticated by
+  the plug's token, not a session, so it is open to anonymous callers;
 - anonymous requests are refused with ``UNAUTHENTICATED`` (HTTP 401), except sign-up,
   sign-in, refresh and the ledger's public queries; a successful sign-in makes the rest of its
   request the user's own;
@@ -48,6 +53,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -72,6 +78,9 @@ from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import Checkpoint, LedgerEntry
 from backend.ledger.service import ledger_transaction
 from backend.municipalities.models import Municipality
+from backend.plugs import service as plug_service
+from backend.plugs.models import PairingCode, Plug, PushBatch
+from backend.plugs.readings import Vendor
 from backend.rewards import redemption
 from backend.rewards.formula import available_years
 from backend.rewards.models import Programme, ProgrammeEnrolment, RedemptionCode
@@ -223,6 +232,28 @@ enrolSchool(B)                       N     N     N     N    N    N    N    N    
 enrolSchool(missing)                 E     E     E     E    E    E    E    E    E   E   U
 adjustBalance(student_a1)            N     N     N     N    N    N    N    N    N   Y   U
 adjustBalance(missing)               N     N     N     N    N    N    N    N    N   E   U
+# smart plugs: one plug paired in each of a1, a2 and b
+plugs(a1)                            Y     Y     N     N    N    N    N    N    N   Y   U
+plugs(a2)                            N     N     Y     Y    N    N    N    N    N   Y   U
+# an operator may read any household's plugs: for an id that names none, an empty list
+plugs(missing)                       N     N     N     N    N    N    N    N    N   Y   U
+plug(a1)                             Y     Y     N     N    N    N    N    N    N   Y   U
+plug(b)                              N     N     N     N    N    N    N    N    N   Y   U
+plug(missing)                        N     N     N     N    N    N    N    N    N   N   U
+plugIngestStats                      N     N     N     N    N    N    N    N    N   Y   U
+createPlugPairingCode(a1)            N     Y     N     N    N    N    N    N    N   Y   U
+createPlugPairingCode(a2)            N     N     N     Y    N    N    N    N    N   Y   U
+createPlugPairingCode(missing)       N     N     N     N    N    N    N    N    N   N   U
+# a code parent_a1 created: whoever holds it pairs a device, except a member of another household
+pairPlug(a1)                         Y     Y     N     N    Y    Y    Y    Y    Y   Y   U
+renamePlug(a1)                       N     Y     N     N    N    N    N    N    N   Y   U
+renamePlug(b)                        N     N     N     N    N    N    N    N    N   Y   U
+renamePlug(missing)                  N     N     N     N    N    N    N    N    N   N   U
+unpairPlug(a1)                       N     Y     N     N    N    N    N    N    N   Y   U
+unpairPlug(b)                        N     N     N     N    N    N    N    N    N   Y   U
+unpairPlug(missing)                  N     N     N     N    N    N    N    N    N   N   U
+# authenticated by the token of an HTTP plug of a1, whoever (or no one) is signed in
+pushPlugReadings(token)              Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
 """
 EXPECTED_OPERATIONS = _parse_grid(OPERATION_GRID)
 
@@ -252,6 +283,12 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
                             "points", "params", "createdAt")},
     "Programme": {"public": ("id", "name", "year", "rulesYear", "startsOn", "endsOn", "coinBudgetWon",
                              "coinsIssuedWon", "municipality", "enrolledSchoolIds", "createdAt")},
+    # reachable only through plugs(householdId) / plug(id), i.e. by the household's members, operators
+    "Plug": {
+        "public": ("id", "name", "vendor", "pairedAt", "unpairedAt", "online", "lastSeenAt", "powerW", "relayOn",
+                   "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly"),
+        "D": ("deviceId",),  # what pairing uses: parents and operators
+    },
 }
 #: Results, payloads and errors: every field visible to whoever receives them.
 PAYLOAD_TYPES = {
@@ -262,6 +299,8 @@ PAYLOAD_TYPES = {
     "ActivityLogged", "ActivityList", "ActivityType", "ActivityParameter", "SavingsAssumption",
     "LedgerCheckpoint", "InclusionProof", "ConsistencyProof",
     "IdempotencyConflict", "LimitReached", "InsufficientBalance", "InvalidRedemptionCode",
+    "PlugList", "PlugHour", "PlugHourly", "PlugPairingCode", "PlugPaired", "PlugReadingsPushed",
+    "PlugReadingRejected", "PlugIngestStats", "PlugRejectCount",
 }
 
 FIELD_GRIDS = {
@@ -295,6 +334,12 @@ FIELD_GRIDS = {
                  st_a1 pa_a1 st_a2 pa_a2 te_a ad_a te_b of_a of_b  op  anon
     A              -     -     -     -    R    R    -    -    -    R    -
     B              -     -     -     -    -    -    R    -    -    R    -
+    """),
+    "Plug": _parse_grid("""
+                 st_a1 pa_a1 st_a2 pa_a2 te_a ad_a te_b of_a of_b  op  anon
+    plug_a1        -     D     -     -    -    -    -    -    -    D    -
+    plug_a2        -     -     -     D    -    -    -    -    -    D    -
+    plug_b         -     -     -     -    -    -    -    -    -    D    -
     """),
 }
 
@@ -470,6 +515,74 @@ async def _prepare_wallets(ctx: Ctx) -> None:
             amount = 1_000 + 10 * index
             w.add(EntryKind.ADJUSTMENT, user.pseudonym, Asset.POINTS, amount, f"matrix-wallet:{user.id}")
             ctx.extra["points"][str(user.id)] = amount
+
+
+# -- smart plugs: state and preparations ------------------------------------------------------
+PLUG_HOUSEHOLDS = ("a1", "a2", "b")
+
+
+async def _prepare_plugs(ctx: Ctx) -> None:
+    """One Tasmota plug paired in each of a1, a2 and b, by its parent."""
+    if "plugs" in ctx.extra:
+        return
+    assert ctx.settings is not None
+    ctx.extra["plugs"] = {}
+    families = {"a1": ctx.world.family_a1, "a2": ctx.world.family_a2, "b": ctx.world.family_b}
+    for name in PLUG_HOUSEHOLDS:
+        parent = await principal_of(families[name].parent)
+        issued = await plug_service.create_pairing_code(ctx.settings, parent, families[name].household.id)
+        paired = await plug_service.pair_plug(ctx.settings, issued.code, Vendor.TASMOTA, f"matrix-{name}",
+                                              f"Plug {name}", parent)
+        ctx.extra["plugs"][name] = paired.plug
+
+
+def _plug_id(ctx: Ctx, target: str) -> str:
+    return MISSING_ID if target == "missing" else str(ctx.extra["plugs"][target].id)
+
+
+def _plug_names(ctx: Ctx) -> dict[tuple[str, str], str]:
+    return {("Plug", str(plug.id)): f"plug_{name}" for name, plug in ctx.extra.get("plugs", {}).items()}
+
+
+def _check_plug_list(ctx: Ctx, target: str, value: Any) -> str | None:
+    want = set() if target == "missing" else {_plug_id(ctx, target)}
+    got = _ids(value["items"])
+    return None if got == want else f"returned plugs {got}, expected {want}"
+
+
+async def _plug_state(ctx: Ctx, target: str) -> tuple[Any, ...]:
+    """Everything the plug mutations write: plugs (names, pairings), pairing codes, push batches."""
+    return (
+        await Plug.all().order_by("id").values_list("id", "name", "unpaired_at", "household_id"),
+        await PairingCode.all().order_by("id").values_list("id", "household_id", "used_at"),
+        await PushBatch.all().count(),
+    )
+
+
+async def _prepare_pairing_code(ctx: Ctx) -> None:
+    """A pairing code parent_a1 created."""
+    if "pairing_code" in ctx.extra:
+        return
+    assert ctx.settings is not None
+    parent = await principal_of(ctx.world.family_a1.parent)
+    ctx.extra["pairing_code"] = (await plug_service.create_pairing_code(ctx.settings, parent, parent.household_id)).code
+
+
+async def _prepare_http_plug(ctx: Ctx) -> None:
+    """An HTTP-push plug of a1, with its token."""
+    if "plug_token" in ctx.extra:
+        return
+    assert ctx.settings is not None
+    parent = await principal_of(ctx.world.family_a1.parent)
+    issued = await plug_service.create_pairing_code(ctx.settings, parent, parent.household_id)
+    paired = await plug_service.pair_plug(ctx.settings, issued.code, Vendor.HTTP, "matrix-http-a1", "Bridge", parent)
+    ctx.extra["plug_token"] = paired.token
+
+
+def _push_variables(ctx: Ctx, target: str) -> dict[str, Any]:
+    ts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    return {"token": ctx.extra["plug_token"], "batch": str(uuid.uuid4()),
+            "readings": [{"ts": ts, "powerW": 10.0, "energyWh": 100.0}]}
 
 
 async def _prepare_activity(ctx: Ctx) -> None:
@@ -840,6 +953,61 @@ OPERATIONS: dict[str, Operation] = {
         "Programme", variables=_enrolment, check=_check_enrolment, snapshot=_reward_state,
         prepare=_prepare_enrolment,
     ),
+    # -- smart plugs ----------------------------------------------------------------------------
+    "plugs": Operation(
+        "plugs",
+        f"query($h: ID!) {{ plugs(householdId: $h) {{ {_error_fragment('PlugList', 'items { id }')} }} }}",
+        "PlugList", variables=lambda ctx, t: {"h": ctx.household_id(t)}, check=_check_plug_list,
+        prepare=_prepare_plugs,
+    ),
+    "plug": Operation(
+        "plug", f"query($id: ID!) {{ plug(id: $id) {{ {_error_fragment('Plug', 'id name')} }} }}", "Plug",
+        variables=lambda ctx, t: {"id": _plug_id(ctx, t)}, check=_is(_plug_id), prepare=_prepare_plugs,
+    ),
+    "plugIngestStats": Operation(
+        "plugIngestStats",
+        f"query {{ plugIngestStats(days: 7) {{ {_error_fragment('PlugIngestStats', 'items { day count }')} }} }}",
+        "PlugIngestStats", check=lambda ctx, t, v: None if isinstance(v["items"], list) else f"got {v}",
+    ),
+    "createPlugPairingCode": Operation(
+        "createPlugPairingCode",
+        f"mutation($h: ID!) {{ createPlugPairingCode(householdId: $h) {{ "
+        f"{_error_fragment('PlugPairingCode', 'code expiresAt')} }} }}",
+        "PlugPairingCode", variables=lambda ctx, t: {"h": ctx.household_id(t)},
+        check=lambda ctx, t, v: None if len(v["code"]) == 11 else f"got {v}", snapshot=_plug_state,
+    ),
+    "pairPlug": Operation(
+        "pairPlug",
+        f"mutation($code: String!, $device: String!) {{ pairPlug(code: $code, vendor: TASMOTA, deviceId: $device, "
+        f"name: \"Matrix plug\") {{ {_error_fragment('PlugPaired', 'token plug { id name }')} }} }}",
+        "PlugPaired", variables=lambda ctx, t: {"code": ctx.extra["pairing_code"], "device": f"matrix-{ctx.role}"},
+        check=lambda ctx, t, v: None if v["plug"]["name"] == "Matrix plug" and v["token"] is None else f"got {v}",
+        snapshot=_plug_state, prepare=_prepare_pairing_code,
+    ),
+    "renamePlug": Operation(
+        "renamePlug",
+        f"mutation($id: ID!) {{ renamePlug(plugId: $id, name: \"Renamed by matrix\") {{ "
+        f"{_error_fragment('Plug', 'id name')} }} }}",
+        "Plug", variables=lambda ctx, t: {"id": _plug_id(ctx, t)},
+        check=lambda ctx, t, v: None if v["name"] == "Renamed by matrix" else f"got {v}",
+        snapshot=_plug_state, prepare=_prepare_plugs,
+    ),
+    "unpairPlug": Operation(
+        "unpairPlug",
+        f"mutation($id: ID!) {{ unpairPlug(plugId: $id) {{ {_error_fragment('Plug', 'id unpairedAt')} }} }}",
+        "Plug", variables=lambda ctx, t: {"id": _plug_id(ctx, t)},
+        check=lambda ctx, t, v: None if v["id"] == _plug_id(ctx, t) and v["unpairedAt"] else f"got {v}",
+        snapshot=_plug_state, prepare=_prepare_plugs,
+    ),
+    "pushPlugReadings": Operation(
+        "pushPlugReadings",
+        f"mutation($token: String!, $batch: String!, $readings: [PlugReadingInput!]!) {{ pushPlugReadings("
+        f"deviceId: \"matrix-http-a1\", token: $token, batchId: $batch, readings: $readings) {{ "
+        f"{_error_fragment('PlugReadingsPushed', 'accepted duplicates replayed')} }} }}",
+        "PlugReadingsPushed", variables=_push_variables,
+        check=lambda ctx, t, v: None if (v["accepted"], v["replayed"]) == (1, False) else f"got {v}",
+        snapshot=_plug_state, prepare=_prepare_http_plug,
+    ),
     "adjustBalance": Operation(
         "adjustBalance",
         f"mutation($key: String!, $id: ID!) {{ adjustBalance(idempotencyKey: $key, userId: $id, asset: POINTS, "
@@ -996,6 +1164,19 @@ def _crawl_users_document(names: list[str]) -> str:
 USER_NAMES = ["student_a1", "parent_a1", "student_a2", "parent_a2", "student_b", "parent_b",
               "teacher_a", "admin_a", "teacher_b", "officer_a", "officer_b", "operator"]
 CRAWL_USERS = _crawl_users_document(USER_NAMES)
+CRAWL_PLUGS = """
+query Plugs($hA1: ID!, $hA2: ID!, $hB: ID!, $pA1: ID!, $pA2: ID!, $pB: ID!) {
+  hA1: plugs(householdId: $hA1) { __typename ... on PlugList { items { ...Plg } } }
+  hA2: plugs(householdId: $hA2) { __typename ... on PlugList { items { ...Plg } } }
+  hB: plugs(householdId: $hB) { __typename ... on PlugList { items { ...Plg } } }
+  pA1: plug(id: $pA1) { __typename ...Plg }
+  pA2: plug(id: $pA2) { __typename ...Plg }
+  pB: plug(id: $pB) { __typename ...Plg }
+}
+fragment Plg on Plug { __typename id name vendor deviceId pairedAt unpairedAt online lastSeenAt powerW relayOn
+  todayKwh todayCoverage monthKwh monthCoverage
+  hourly { __typename ... on PlugHourly { start end hours { hour kwh coverage missing resets } } } }
+"""
 
 
 @dataclass
@@ -1042,10 +1223,14 @@ async def _crawl(ctx: Ctx) -> Crawl:
             "sA": ctx.school_id("A"), "sB": ctx.school_id("B"), "cA": ctx.class_id("A"), "cB": ctx.class_id("B"),
         }),
         "users": (CRAWL_USERS, {name: ctx.user_id(name) for name in USER_NAMES}),
+        "plugs": (CRAWL_PLUGS, {
+            "hA1": ctx.household_id("a1"), "hA2": ctx.household_id("a2"), "hB": ctx.household_id("b"),
+            "pA1": _plug_id(ctx, "a1"), "pA2": _plug_id(ctx, "a2"), "pB": _plug_id(ctx, "b"),
+        }),
     }
     # Signing in makes the rest of the request the user's own: an anonymous caller who signs in
     # as parent_a1 must see exactly what parent_a1 sees, and nothing more.
-    seen_by = {"roots": ctx.role, "users": ctx.role, "signIn": "parent_a1"}
+    seen_by = {"roots": ctx.role, "users": ctx.role, "plugs": ctx.role, "signIn": "parent_a1"}
     if ctx.role == ANONYMOUS:
         documents["signIn"] = (CRAWL_SIGN_IN, {"email": world.family_a1.parent.email, "password": PASSWORD})
     crawl = Crawl([], {}, [])
@@ -1073,7 +1258,7 @@ def _sensitive(typename: str) -> dict[str, str]:
 
 
 def _field_problems(ctx: Ctx, crawl: Crawl, typename: str) -> list[str]:
-    names = _object_names(ctx.world)
+    names = _object_names(ctx.world) | _plug_names(ctx)
     grid = FIELD_GRIDS[typename]
     sensitive = _sensitive(typename)
     problems: list[str] = []
@@ -1129,6 +1314,7 @@ FIELD_PARAMS = [pytest.param(role, typename, id=f"{role}-{typename}") for role i
 async def test_sensitive_fields(client, db: Settings, role: str, typename: str):
     ctx = await _signed_in(client, db, role)
     await _prepare_activity(ctx)  # student_a1 reaches an Activity through activities
+    await _prepare_plugs(ctx)  # each household's members reach its plug through plugs and plug
     crawl = await _crawl(ctx)
     problems = crawl.problems + _unexplained_errors(crawl) + _field_problems(ctx, crawl, typename)
     assert not problems, "\n".join(problems)
@@ -1178,7 +1364,7 @@ def test_the_crawl_asks_for_every_field():
     """The field test reads every field of every classified type somewhere."""
     schema = _graphql_schema()
     asked: set[tuple[str, str]] = set()
-    for document in (CRAWL_ROOTS, CRAWL_USERS, CRAWL_SIGN_IN):
+    for document in (CRAWL_ROOTS, CRAWL_USERS, CRAWL_PLUGS, CRAWL_SIGN_IN):
         type_info = TypeInfo(schema)
 
         class Collect(Visitor):

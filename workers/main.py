@@ -13,6 +13,7 @@ from backend.operations.logs import configure_logging
 from backend.settings import Settings, SettingsError, get_settings
 from workers.accounts import purge_ended_sessions, purge_unconsented_children
 from workers.ledger import publish_checkpoint
+from workers.plugs import maintain_plug_storage, rollup_plug_hours
 from workers.rewards import settle_previous_month, settle_programme_month
 
 
@@ -37,9 +38,12 @@ def redis_settings(settings: Settings) -> RedisSettings:
 
 class WorkerSettings:
     functions = [ping, purge_ended_sessions, purge_unconsented_children, publish_checkpoint,
+                 rollup_plug_hours, maintain_plug_storage,
                  settle_programme_month, settle_previous_month]
     cron_jobs = [
         cron(purge_ended_sessions, hour={4}, minute={17}, unique=True),
+        cron(rollup_plug_hours, unique=True),  # every minute
+        cron(maintain_plug_storage, minute={3}, unique=True, run_at_startup=True),
         cron(purge_unconsented_children, hour={4}, minute={27}, unique=True),
         cron(settle_previous_month, day={1}, hour={2}, minute={7}, unique=True),
         cron(publish_checkpoint, minute=set(range(0, 60, 10)), unique=True),

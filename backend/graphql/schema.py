@@ -29,6 +29,8 @@ from backend.households.queries import HouseholdQueries
 from backend.ledger.queries import LedgerQueries
 from backend.municipalities.mutations import MunicipalityMutations
 from backend.municipalities.queries import MunicipalityQueries
+from backend.plugs.mutations import PlugMutations
+from backend.plugs.queries import PlugQueries
 from backend.rewards.mutations import RewardMutations
 from backend.rewards.queries import RewardQueries
 from backend.schools.mutations import SchoolMutations
@@ -38,10 +40,10 @@ from backend.settings import Settings
 log = logging.getLogger("pvpp.graphql")
 
 Query = merge_types("Query", (AccountQueries, HouseholdQueries, SchoolQueries, MunicipalityQueries,
-                              ActivityQueries, RewardQueries, LedgerQueries))
+                              ActivityQueries, RewardQueries, LedgerQueries, PlugQueries))
 Mutation = merge_types(
     "Mutation", (AccountMutations, HouseholdMutations, SchoolMutations, MunicipalityMutations,
-                 ActivityMutations, RewardMutations),
+                 ActivityMutations, RewardMutations, PlugMutations),
 )
 
 

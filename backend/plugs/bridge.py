@@ -35,12 +35,12 @@ def topic_filters(shared_group: str) -> list[str]:
 class Bridge:
     """One bridge: an MQTT connection kept alive and an ingestor flushing batches."""
 
-    def __init__(self, settings: Settings, *, version: int = 5) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         host, port = settings.mqtt_address
         self.ingestor = Ingestor(tz=settings.display_timezone, batch_size=settings.plug_batch_size)
         self.client = MqttClient(host, port, settings.mqtt_client_id, on_message=self._on_message,
-                                 version=version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S)
+                                 version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S)
         self.connected = asyncio.Event()
         self.connections = 0
 

@@ -58,17 +58,24 @@ class DeviceDirectory:
         self._since: datetime | None = None
         self._misses: dict[tuple[str, str], float] = {}
         self.miss_ttl = miss_ttl
+        #: (plug id, "online" | "relay") -> the state last written, so repeats cost nothing
+        self.state: dict[tuple[int, str], bool] = {}
 
     async def refresh(self) -> None:
         query = Plug.all().order_by("changed_at")
         if self._since is not None:
             query = query.filter(changed_at__gte=self._since)
-        rows = await query.values("id", "vendor", "device_id", "unpaired_at", "changed_at")
+        rows = await query.values("id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on")
         for row in rows:
             self._apply(row)
             self._since = row["changed_at"]
 
     def _apply(self, row: dict) -> None:
+        for kind, column in (("online", "online"), ("relay", "relay_on")):
+            if row.get(column) is None:
+                self.state.pop((row["id"], kind), None)
+            else:
+                self.state[(row["id"], kind)] = row[column]
         key = (str(row["vendor"]), row["device_id"])
         if row["unpaired_at"] is None:
             self.active[key] = row["id"]
@@ -93,7 +100,7 @@ class DeviceDirectory:
             return found
         self._misses[key] = now
         for row in await Plug.filter(vendor=vendor, device_id=device_id).order_by("id").values(
-                "id", "vendor", "device_id", "unpaired_at", "changed_at"):
+                "id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on"):
             self._apply(row)
         return self.lookup(vendor, device_id)
 
@@ -233,10 +240,22 @@ class Ingestor:
             if duplicates:  # the database reports how many, not which: counted under vendor "*"
                 rejects[("*", RejectReason.DUPLICATE.value)] += duplicates
             await store.add_reject_counts(conn, self.clock().date(), dict(rejects))
-            for plug_id, (online, at) in batch.availability.items():
-                await Plug.filter(id=plug_id).using_db(conn).update(online=online, online_changed_at=at)
-            for plug_id, (on, at) in batch.relays.items():
-                await Plug.filter(id=plug_id).using_db(conn).update(relay_on=on, relay_changed_at=at)
+            # relay and online state repeat in every telemetry message: write only changes
+            known = self.directory.state
+            pg = store.is_postgres(conn)
+            for column, changes in (("online", batch.availability), ("relay_on", batch.relays)):
+                kind = "online" if column == "online" else "relay"
+                rows = [[value, at, plug_id] for plug_id, (value, at) in changes.items()
+                        if known.get((plug_id, kind)) != value]
+                if rows:
+                    marks = ("$1", "$2", "$3") if pg else ("?", "?", "?")
+                    changed = "online_changed_at" if column == "online" else "relay_changed_at"
+                    await conn.execute_many(
+                        f"UPDATE plug SET {column} = {marks[0]}, {changed} = {marks[1]} WHERE id = {marks[2]}", rows)
+        for plug_id, (online, _) in batch.availability.items():
+            known[(plug_id, "online")] = online
+        for plug_id, (on, _) in batch.relays.items():
+            known[(plug_id, "relay")] = on
         return FlushResult(stored, duplicates, dict(rejects))
 
     async def _insert(self, conn, rows: list[store.StoredRow]) -> int:

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from backend.plugs.fleet_model import Emission, EmissionKind, FleetModel
 from backend.plugs.models import Plug
 from backend.plugs.mqtt import MqttClient, MqttError
-from backend.plugs.readings import Vendor
 from backend.plugs.vendors import (
     COMMAND_SUBSCRIPTIONS,
     parse_command,
@@ -154,7 +153,7 @@ async def simulate_cli_main(settings, households: int, seed: int, register: bool
     if duration_s:
         loop.call_later(duration_s, stop.set)
     simulator = Simulator(fleet, host, port, tz=settings.display_timezone,
-                          client_id=f"pvpp-simulator-{seed}")
+                          client_id=f"pvpp-simulator-{seed}", version=settings.mqtt_version)
     last = [time.monotonic(), 0]
 
     def progress(stats: SimStats) -> None:

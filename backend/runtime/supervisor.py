@@ -1,4 +1,5 @@
-"""``pvpp run``: embedded Redis, migrations, demo data, then the API and the worker, supervised.
+"""``pvpp run``: embedded Redis and MQTT broker, migrations, demo data, then the API, the worker,
+the MQTT bridge and (with demo data) the plug simulator, supervised.
 
 Children run in their own process group (a terminal Ctrl-C reaches only the supervisor, which
 stops them in order) and get SIGTERM if the supervisor dies, so nothing outlives a ``pvpp run``.
@@ -53,6 +54,21 @@ def _port_in_use(host: str, port: int) -> bool:
         return False
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_port(host: str, port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _port_in_use(host, port):
+            return True
+        time.sleep(_POLL)
+    return False
+
+
 def _healthy(url: str) -> bool:
     try:
         with _OPENER.open(url, timeout=2) as response:
@@ -87,6 +103,7 @@ class _Supervisor:
         self.base_url = _base_url(settings.host, settings.port)
         self.children: dict[str, subprocess.Popen] = {}
         self.redis: EmbeddedRedis | None = None
+        self.broker: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
         self.signal: signal.Signals | None = None
 
@@ -109,7 +126,18 @@ class _Supervisor:
                 _say(f"embedded Redis failed: {exc}")
                 return 1
             redis_url = self.redis.url
-        self.env = {"PVPP_LOG_FORMAT": "console"} | os.environ | {  # readable in a terminal
+        mqtt_env: dict[str, str] = {}
+        if not settings.mqtt_url:
+            port = _free_port()
+            _say(f"starting embedded MQTT broker on 127.0.0.1:{port}")
+            self.broker = subprocess.Popen(
+                [sys.executable, "-m", "backend.runtime.embedded_mqtt", "--port", str(port)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, preexec_fn=die_with_parent(), process_group=0)
+            mqtt_env = {"PVPP_MQTT_URL": f"mqtt://127.0.0.1:{port}", "PVPP_MQTT_VERSION": "4"}
+            if not _wait_port("127.0.0.1", port, 15.0):
+                _say("embedded MQTT broker did not start")
+                return 1
+        self.env = {"PVPP_LOG_FORMAT": "console"} | os.environ | mqtt_env | {  # readable in a terminal
             "PVPP_REDIS_URL": redis_url,
             "PVPP_VAR_DIR": str(var_dir),
             "PVPP_HOST": settings.host,
@@ -126,9 +154,12 @@ class _Supervisor:
             if code != 0:
                 _say(f"'pvpp {command}' failed with exit code {code}; stopping")
                 return 1
-        for command in ("serve", "worker"):
+        for command in ("serve", "worker", "mqtt-bridge"):
             _say(f"starting {command}")
             self._spawn(command)
+        if self.with_demo_data:
+            _say("starting simulate-plugs for the demo households")
+            self._spawn("simulate-plugs", "--households", "2", "--register")
         code = self._wait_healthy()
         return self._watch() if code is None else code
 
@@ -138,13 +169,17 @@ class _Supervisor:
             _say(f"stopping {', '.join(running)}")
         _stop_all(list(self.children.values()))
         self.children.clear()
+        if self.broker is not None:
+            _say("stopping embedded MQTT broker")
+            _stop_all([self.broker])
+            self.broker = None
         if self.redis is not None:
             _say("stopping embedded Redis")
             self.redis.stop()
 
-    def _spawn(self, command: str) -> subprocess.Popen:
+    def _spawn(self, command: str, *args: str) -> subprocess.Popen:
         proc = subprocess.Popen(
-            _cli(command),
+            _cli(command, *args),
             env=self.env,
             stdin=subprocess.DEVNULL,
             preexec_fn=die_with_parent(),
@@ -173,6 +208,8 @@ class _Supervisor:
                 return f"{name} exited with code {proc.returncode}"
         if self.redis is not None and self.redis.returncode is not None:
             return f"embedded Redis exited with code {self.redis.returncode}"
+        if self.broker is not None and self.broker.poll() is not None:
+            return f"embedded MQTT broker exited with code {self.broker.returncode}"
         return None
 
     def _wait_healthy(self) -> int | None:

@@ -1,0 +1,104 @@
+"""Mutations of the smart-plug domain.
+
+``pushPlugReadings`` is the one operation open without a session: a bridge authenticates
+with the plug's own token, which the service checks (a wrong one is ``InvalidToken``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+
+from backend.graphql.context import Info
+from backend.graphql.errors import (
+    AlreadyExists,
+    IdempotencyConflict,
+    InvalidToken,
+    NotAllowed,
+    ValidationFailed,
+)
+from backend.graphql.permissions import Anyone, IsAuthenticated
+from backend.graphql.results import parse_id, require_principal, returns_errors
+from backend.graphql.scalars import to_display
+from backend.plugs import service
+from backend.plugs.queries import PlugResult
+from backend.plugs.readings import Vendor
+from backend.plugs.types import (
+    Plug,
+    PlugPaired,
+    PlugPairingCode,
+    PlugReadingRejected,
+    PlugReadingsPushed,
+    PlugVendor,
+)
+
+PlugPairingCodeResult = Annotated[PlugPairingCode | ValidationFailed | NotAllowed,
+                                  strawberry.union("PlugPairingCodeResult")]
+PairPlugResult = Annotated[PlugPaired | InvalidToken | AlreadyExists | ValidationFailed | NotAllowed,
+                           strawberry.union("PairPlugResult")]
+PushPlugReadingsResult = Annotated[PlugReadingsPushed | InvalidToken | IdempotencyConflict | ValidationFailed,
+                                   strawberry.union("PushPlugReadingsResult")]
+
+
+@strawberry.input(description="One reading: a timestamp and at least one of power and the energy counter.")
+class PlugReadingInput:
+    ts: str = strawberry.field(description="ISO 8601 with a UTC offset, e.g. 2026-05-01T12:00:00+09:00")
+    power_w: float | None = strawberry.field(default=None, description="Watts")
+    energy_wh: float | None = strawberry.field(
+        default=None, description="The device's cumulative energy counter in watt-hours")
+
+
+def _item(reading: PlugReadingInput) -> dict[str, Any]:
+    item: dict[str, Any] = {"ts": reading.ts[:64]}
+    if reading.power_w is not None:
+        item["powerW"] = reading.power_w
+    if reading.energy_wh is not None:
+        item["energyWh"] = reading.energy_wh
+    return item
+
+
+@strawberry.type
+class PlugMutations:
+    @strawberry.mutation(permission_classes=[IsAuthenticated],
+                         description="A parent (or operator): a single-use code, valid for minutes, to pair one plug.")
+    @returns_errors
+    async def create_plug_pairing_code(self, info: Info, household_id: strawberry.ID) -> PlugPairingCodeResult:
+        issued = await service.create_pairing_code(info.context.settings, require_principal(info),
+                                                   parse_id(household_id, "householdId"))
+        return PlugPairingCode(code=issued.code,
+                               expires_at=to_display(issued.expires_at, info.context.settings.display_timezone))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated],
+                         description="Pair a device to the household of a pairing code (consumes the code).")
+    @returns_errors
+    async def pair_plug(self, info: Info, code: str, vendor: PlugVendor, device_id: str,  # type: ignore[valid-type]
+                        name: str) -> PairPlugResult:
+        paired = await service.pair_plug(info.context.settings, code[:64], Vendor(vendor.value), device_id[:100],
+                                         name[:200], require_principal(info))
+        return PlugPaired(plug=Plug.from_model(paired.plug), token=paired.token)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    @returns_errors
+    async def rename_plug(self, info: Info, plug_id: strawberry.ID, name: str) -> PlugResult:
+        plug = await service.rename_plug(require_principal(info), parse_id(plug_id, "plugId"), name[:200])
+        return Plug.from_model(plug)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated],
+                         description="End the pairing; the plug's past data stays with the household.")
+    @returns_errors
+    async def unpair_plug(self, info: Info, plug_id: strawberry.ID) -> PlugResult:
+        return Plug.from_model(await service.unpair_plug(require_principal(info), parse_id(plug_id, "plugId")))
+
+    @strawberry.mutation(permission_classes=[Anyone],
+                         description="A bridge pushes readings of an HTTP plug, authenticated by the plug's token "
+                                     "(no sign-in). A batch id is taken once: resending it returns the first result.")
+    @returns_errors
+    async def push_plug_readings(self, info: Info, device_id: str, token: str, batch_id: str,
+                                 readings: list[PlugReadingInput]) -> PushPlugReadingsResult:
+        result = await service.push_readings(info.context.settings, device_id[:100], token[:200], batch_id[:100],
+                                             [_item(r) for r in readings])
+        return PlugReadingsPushed(
+            accepted=result.accepted, duplicates=result.duplicates, replayed=result.replayed,
+            rejected=[PlugReadingRejected(index=i, reason=r) for i, r in result.rejected],
+        )

@@ -1,0 +1,234 @@
+"""``pvpp bench ingest``: plug readings end to end — simulator → Mosquitto → bridge → PostgreSQL.
+
+In one run, on a scratch PostgreSQL database and the broker at ``--mqtt-url``:
+
+1. set-up: households and a simulated fleet (``--households``, 2–5 plugs each, every plug
+   reporting every ``--report-interval`` seconds), all paired;
+2. reference A, the broker's drain rate: ``--simulators`` simulator processes publish at QoS 1
+   while a minimal consumer (this module's ``_drain``: our MQTT client, acking at once, no
+   parsing, no database) counts messages for ``--reference-seconds``;
+3. the measured run: the same simulators for ``--warmup`` + ``--duration`` seconds with the
+   real ``pvpp mqtt-bridge``; readings/s is the growth of ``plug_reading`` rows over the
+   measured window (so only what is committed counts), with the bridge's CPU time;
+4. reference B: raw asyncpg ``copy_records_to_table`` straight into ``plug_reading``
+   (partitioned, same primary key), in batches of the bridge's batch size.
+
+Results go to ``benchmarks/results/ingest.json``; the scratch database is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.settlement import (
+    DEFAULT_ADMIN_URL,
+    _admin,
+    _asyncpg_dsn,
+    _with_database,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "ingest.json"
+GOAL_READINGS_PER_S = 20_000
+_T0 = time.monotonic()
+
+
+def progress(message: str) -> None:
+    print(f"[bench ingest {time.monotonic() - _T0:7.1f}s] {message}", flush=True)
+
+
+def parse_args(args: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="pvpp bench ingest", description=__doc__.split("\n")[0])
+    p.add_argument("--households", type=int, default=6_000)
+    p.add_argument("--report-interval", type=float, default=1.0, help="seconds between a plug's reports")
+    p.add_argument("--simulators", type=int, default=2, help="simulator processes (fleet split between them)")
+    p.add_argument("--duration", type=float, default=60.0, help="measured seconds (after the warm-up)")
+    p.add_argument("--warmup", type=float, default=10.0)
+    p.add_argument("--reference-seconds", type=float, default=20.0)
+    p.add_argument("--copy-rows", type=int, default=1_000_000, help="rows for the raw COPY reference")
+    p.add_argument("--mqtt-url", default=os.environ.get("PVPP_BENCH_MQTT_URL", "mqtt://127.0.0.1:1883"))
+    p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL))
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    return p.parse_args(args)
+
+
+def _env(db_url: str, opts, **extra: str) -> dict[str, str]:
+    return os.environ | {"PVPP_DATABASE_URL": db_url, "PVPP_MQTT_URL": opts.mqtt_url,
+                         "PVPP_REDIS_URL": "redis://127.0.0.1:6379/8", "PVPP_LOG_LEVEL": "WARNING",
+                         "PVPP_ENV": "development", "PVPP_VAR_DIR": str(REPO_ROOT / "var" / "bench-ingest")} | extra
+
+
+def _simulators(opts, db_url: str, duration: float) -> list[subprocess.Popen]:
+    per = max(1, opts.households // opts.simulators)
+    return [subprocess.Popen([sys.executable, "-m", "backend.cli", "simulate-plugs", "--households", str(per),
+                              "--seed", str(1000 + i), "--report-interval", str(opts.report_interval),
+                              "--duration", str(duration)],
+                             env=_env(db_url, opts), stdout=subprocess.DEVNULL)
+            for i in range(opts.simulators)]
+
+
+async def _setup(opts, db_url: str) -> int:
+    from backend.db import close_db, init_db, migrate
+    from backend.households.models import Household
+    from backend.plugs.fleet_model import FleetModel
+    from backend.plugs.simulator import register_fleet
+    from backend.settings import Settings
+
+    settings = Settings(database_url=db_url, env="development")
+    await migrate(settings)
+    await init_db(settings)
+    try:
+        per = max(1, opts.households // opts.simulators)
+        await Household.bulk_create([Household(name=f"Bench {i}", invite_code=f"B{i:09d}")
+                                     for i in range(per * opts.simulators)], batch_size=5_000)
+        ids = list(await Household.all().order_by("id").values_list("id", flat=True))
+        plugs = 0
+        for i in range(opts.simulators):
+            fleet = FleetModel(per, seed=1000 + i, report_interval_s=opts.report_interval)
+            plugs += await register_fleet(fleet, ids[i * per:(i + 1) * per])
+        return plugs
+    finally:
+        await close_db()
+
+
+async def _drain(opts, seconds: float) -> dict:
+    """Reference A: count what a do-nothing consumer receives while the simulators run."""
+    from backend.plugs.mqtt import MqttClient
+    from backend.plugs.vendors import SUBSCRIPTIONS
+    from backend.settings import Settings
+
+    host, port = Settings(mqtt_url=opts.mqtt_url).mqtt_address
+    counted = [0]
+    client: MqttClient
+
+    def on_message(topic, payload, qos, packet_id, dup):
+        counted[0] += 1
+        if packet_id is not None:
+            client.ack(packet_id)
+
+    client = MqttClient(host, port, f"bench-drain-{uuid.uuid4().hex[:6]}", on_message=on_message, clean_start=True)
+    await client.connect()
+    await client.subscribe(list(SUBSCRIPTIONS))
+    await asyncio.sleep(3)  # let the simulators get going
+    start, n0 = time.monotonic(), counted[0]
+    await asyncio.sleep(seconds)
+    elapsed, n = time.monotonic() - start, counted[0] - n0
+    await client.disconnect()
+    return {"messages": n, "seconds": round(elapsed, 2), "messages_per_s": round(n / elapsed)}
+
+
+async def _rows(dsn: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM plug_reading"))
+    finally:
+        await conn.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+async def _measured(opts, db_url: str, dsn: str) -> dict:
+    bridge = subprocess.Popen([sys.executable, "-m", "backend.cli", "mqtt-bridge"],
+                              env=_env(db_url, opts, PVPP_MQTT_CLIENT_ID=f"bench-bridge-{uuid.uuid4().hex[:6]}"))
+    await asyncio.sleep(3)
+    sims = _simulators(opts, db_url, opts.warmup + opts.duration + 5)
+    try:
+        await asyncio.sleep(opts.warmup)
+        rows0, cpu0, t0 = await _rows(dsn), _cpu_seconds(bridge.pid), time.monotonic()
+        samples = []
+        while time.monotonic() - t0 < opts.duration:
+            await asyncio.sleep(10)
+            samples.append((round(time.monotonic() - t0, 1), await _rows(dsn)))
+            progress(f"  {samples[-1][1] - rows0:,} readings stored in {samples[-1][0]} s")
+        rows1, cpu1, t1 = await _rows(dsn), _cpu_seconds(bridge.pid), time.monotonic()
+    finally:
+        for proc in sims:
+            proc.wait(60)
+        bridge.terminate()
+        bridge.wait(30)
+    elapsed = t1 - t0
+    return {"readings": rows1 - rows0, "seconds": round(elapsed, 2),
+            "readings_per_s": round((rows1 - rows0) / elapsed),
+            "bridge_cpu_share": round((cpu1 - cpu0) / elapsed, 2),
+            "samples": [(s, r - rows0) for s, r in samples], "final_rows": await _rows(dsn)}
+
+
+async def _raw_copy(dsn: str, rows: int, batch: int) -> dict:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        plug_ids = [r["id"] for r in await conn.fetch("SELECT id FROM plug")]
+        base = datetime.now(UTC) - timedelta(hours=1)
+        rng = random.Random(7)
+        records = [(plug_ids[i % len(plug_ids)], base + timedelta(microseconds=i * 7 + 1_000_003),
+                    rng.uniform(0, 200), 1000.0 + i, base) for i in range(rows)]
+        start = time.perf_counter()
+        for i in range(0, rows, batch):
+            async with conn.transaction():
+                await conn.copy_records_to_table(
+                    "plug_reading", records=records[i:i + batch],
+                    columns=["plug_id", "ts", "power_w", "counter_wh", "received_at"])
+        elapsed = time.perf_counter() - start
+    finally:
+        await conn.close()
+    return {"rows": rows, "seconds": round(elapsed, 2), "rows_per_s": round(rows / elapsed)}
+
+
+async def _run(opts) -> dict:
+    scratch = f"pvpp_bench_ingest_{uuid.uuid4().hex[:8]}"
+    db_url = _with_database(opts.admin_url, scratch)
+    await _admin(opts.admin_url, f'CREATE DATABASE "{scratch}"')
+    try:
+        progress(f"set-up: {opts.households} households on {scratch}")
+        plugs = await _setup(opts, db_url)
+        progress(f"{plugs} plugs paired, each reporting every {opts.report_interval} s "
+                 f"(offered load ≈ {plugs / opts.report_interval:,.0f} readings/s)")
+        progress(f"reference A: minimal consumer for {opts.reference_seconds} s")
+        sims = _simulators(opts, db_url, opts.reference_seconds + 5)
+        drain = await _drain(opts, opts.reference_seconds)
+        for proc in sims:
+            proc.wait(60)
+        progress(f"  {drain['messages_per_s']:,} messages/s")
+        progress(f"measured run: bridge for {opts.warmup} s warm-up + {opts.duration} s")
+        measured = await _measured(opts, db_url, _asyncpg_dsn(db_url))
+        progress(f"  {measured['readings_per_s']:,} readings/s end to end")
+        progress(f"reference B: raw COPY of {opts.copy_rows:,} rows")
+        copy = await _raw_copy(_asyncpg_dsn(db_url), opts.copy_rows, 5_000)
+        progress(f"  {copy['rows_per_s']:,} rows/s")
+    finally:
+        await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+    return {"plugs": plugs, "households": opts.households, "report_interval_s": opts.report_interval,
+            "simulators": opts.simulators, "minimal_consumer": drain, "end_to_end": measured, "raw_copy": copy,
+            "ratio_vs_minimal_consumer_messages": round(measured["readings_per_s"] / drain["messages_per_s"], 3),
+            "ratio_vs_raw_copy": round(measured["readings_per_s"] / copy["rows_per_s"], 3),
+            "goal_readings_per_s": GOAL_READINGS_PER_S,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def main(args: list[str]) -> int:
+    opts = parse_args(args)
+    result = asyncio.run(_run(opts))
+    opts.output.parent.mkdir(parents=True, exist_ok=True)
+    opts.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
+    return 0

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     activity_max_age_days: int = Field(31, ge=1, le=366)
 
     mqtt_url: str = Field("", pattern=r"^(mqtt://[^\s/]+(:\d+)?/?)?$")
-    mqtt_version: Literal[4, 5] = 5
+    mqtt_version: int = Field(5, ge=4, le=5)
     mqtt_client_id: str = Field("pvpp-bridge", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     mqtt_shared_group: str = Field("", max_length=32, pattern=r"^[A-Za-z0-9_-]*$")
     plug_pairing_code_ttl_seconds: int = Field(600, ge=60, le=86_400)

@@ -43,7 +43,7 @@ class WorkerSettings:
     cron_jobs = [
         cron(purge_ended_sessions, hour={4}, minute={17}, unique=True),
         cron(rollup_plug_hours, unique=True),  # every minute
-        cron(maintain_plug_storage, minute={3}, unique=True, run_at_startup=True),
+        cron(maintain_plug_storage, minute={3}, unique=True),  # the bridge also ensures partitions at start
         cron(purge_unconsented_children, hour={4}, minute={27}, unique=True),
         cron(settle_previous_month, day={1}, hour={2}, minute={7}, unique=True),
         cron(publish_checkpoint, minute=set(range(0, 60, 10)), unique=True),

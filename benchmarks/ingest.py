@@ -20,12 +20,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import getpass
 import json
 import os
 import platform
 import random
+import re
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -57,7 +63,8 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=10.0)
     p.add_argument("--reference-seconds", type=float, default=20.0)
     p.add_argument("--copy-rows", type=int, default=1_000_000, help="rows for the raw COPY reference")
-    p.add_argument("--mqtt-url", default=os.environ.get("PVPP_BENCH_MQTT_URL", "mqtt://127.0.0.1:1883"))
+    p.add_argument("--mqtt-url", default=os.environ.get("PVPP_BENCH_MQTT_URL"),
+                   help="an existing broker; by default a private mosquitto with BROKER_CONFIG is started")
     p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL))
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     return p.parse_args(args)
@@ -69,13 +76,64 @@ def _env(db_url: str, opts, **extra: str) -> dict[str, str]:
                          "PVPP_ENV": "development", "PVPP_VAR_DIR": str(REPO_ROOT / "var" / "bench-ingest")} | extra
 
 
+#: The broker settings docs/plugs.md recommends for the bridge's broker: no cap on the
+#: messages queued for a slow (or restarting) bridge session, which mosquitto otherwise drops
+#: beyond 1,000, and a large receive window for publishers.
+BROKER_CONFIG = ["max_queued_messages 0", "max_inflight_messages 0", "persistence false"]
+
+
+@contextlib.contextmanager
+def _private_broker(opts):
+    """Start mosquitto with BROKER_CONFIG on a free port unless ``--mqtt-url`` names a broker."""
+    if opts.mqtt_url:
+        yield
+        return
+    if shutil.which("mosquitto") is None:
+        raise SystemExit("bench ingest: mosquitto is not installed; pass --mqtt-url")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "mosquitto.conf"
+        conf.write_text("\n".join([f"listener {port} 127.0.0.1", "allow_anonymous true", *BROKER_CONFIG,
+                                    f"user {getpass.getuser()}", ""]))
+        proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            opts.mqtt_url = f"mqtt://127.0.0.1:{port}"
+            yield
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
 def _simulators(opts, db_url: str, duration: float) -> list[subprocess.Popen]:
     per = max(1, opts.households // opts.simulators)
     return [subprocess.Popen([sys.executable, "-m", "backend.cli", "simulate-plugs", "--households", str(per),
                               "--seed", str(1000 + i), "--report-interval", str(opts.report_interval),
                               "--duration", str(duration)],
-                             env=_env(db_url, opts), stdout=subprocess.DEVNULL)
+                             env=_env(db_url, opts), stdout=subprocess.PIPE, text=True)
             for i in range(opts.simulators)]
+
+
+_SIM_TOTALS = re.compile(r"stopped after (\d+) readings, (\d+) messages")
+
+
+def _published(sims: list[subprocess.Popen]) -> int:
+    """Messages the (already stopped) simulators report having published."""
+    total = 0
+    for proc in sims:
+        found = _SIM_TOTALS.search(proc.stdout.read() if proc.stdout else "")
+        total += int(found.group(2)) if found else 0
+    return total
 
 
 async def _setup(opts, db_url: str) -> int:
@@ -128,6 +186,16 @@ async def _drain(opts, seconds: float) -> dict:
     return {"messages": n, "seconds": round(elapsed, 2), "messages_per_s": round(n / elapsed)}
 
 
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """Wait for simulators to finish their ``--duration``; stop any still draining a backlog."""
+    for proc in procs:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            proc.wait(15)
+
+
 async def _rows(dsn: str) -> int:
     import asyncpg
 
@@ -138,37 +206,73 @@ async def _rows(dsn: str) -> int:
         await conn.close()
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(procs: list) -> float:
+    """CPU seconds used so far by the given psutil processes (ended ones count as 0)."""
     import psutil
 
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _participants(bridge: subprocess.Popen, sims: list[subprocess.Popen]) -> dict[str, list]:
+    """The processes that share this machine's cores during the measured run."""
+    import psutil
+
+    def named(prefix: str) -> list:
+        return [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith(prefix)]
+    return {"bridge": [psutil.Process(bridge.pid)], "simulators": [psutil.Process(p.pid) for p in sims],
+            "mosquitto": named("mosquitto"), "postgres": named("postgres")}
 
 
 async def _measured(opts, db_url: str, dsn: str) -> dict:
-    bridge = subprocess.Popen([sys.executable, "-m", "backend.cli", "mqtt-bridge"],
-                              env=_env(db_url, opts, PVPP_MQTT_CLIENT_ID=f"bench-bridge-{uuid.uuid4().hex[:6]}"))
+    from backend.plugs.mqtt import forget_session
+    from backend.settings import Settings
+
+    bridge_id = f"bench-bridge-{uuid.uuid4().hex[:6]}"
+    log_path = REPO_ROOT / "var" / "bench-ingest" / "bridge.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log_file:
+        bridge = subprocess.Popen([sys.executable, "-m", "backend.cli", "mqtt-bridge"],  # noqa: ASYNC220
+                                  stderr=log_file, stdout=log_file,
+                                  env=_env(db_url, opts, PVPP_MQTT_CLIENT_ID=bridge_id, PVPP_LOG_LEVEL="INFO",
+                                           PVPP_LOG_FORMAT="json"))
     await asyncio.sleep(3)
     sims = _simulators(opts, db_url, opts.warmup + opts.duration + 5)
     try:
         await asyncio.sleep(opts.warmup)
-        rows0, cpu0, t0 = await _rows(dsn), _cpu_seconds(bridge.pid), time.monotonic()
+        procs = _participants(bridge, sims)
+        rows0, t0 = await _rows(dsn), time.monotonic()
+        cpu0 = {name: _cpu_seconds(group) for name, group in procs.items()}
         samples = []
         while time.monotonic() - t0 < opts.duration:
             await asyncio.sleep(10)
             samples.append((round(time.monotonic() - t0, 1), await _rows(dsn)))
             progress(f"  {samples[-1][1] - rows0:,} readings stored in {samples[-1][0]} s")
-        rows1, cpu1, t1 = await _rows(dsn), _cpu_seconds(bridge.pid), time.monotonic()
+        rows1, t1 = await _rows(dsn), time.monotonic()
+        cpu1 = {name: _cpu_seconds(group) for name, group in procs.items()}
     finally:
-        for proc in sims:
-            proc.wait(60)
+        _stop(sims)
+        await asyncio.sleep(3)  # let the bridge drain what the broker still holds
         bridge.terminate()
-        bridge.wait(30)
+        bridge.wait(60)
+        # the bridge's persistent session would otherwise go on collecting plug messages
+        await forget_session(*Settings(mqtt_url=opts.mqtt_url).mqtt_address, bridge_id)
+    published = _published(sims)
+    totals = next((json.loads(line) for line in log_path.read_text().splitlines() if '"bridge_stopped"' in line), {})
     elapsed = t1 - t0
     return {"readings": rows1 - rows0, "seconds": round(elapsed, 2),
             "readings_per_s": round((rows1 - rows0) / elapsed),
-            "bridge_cpu_share": round((cpu1 - cpu0) / elapsed, 2),
-            "samples": [(s, r - rows0) for s, r in samples], "final_rows": await _rows(dsn)}
+            "bridge_cpu_share": round((cpu1["bridge"] - cpu0["bridge"]) / elapsed, 2),
+            "cpu_cores_used": {name: round((cpu1[name] - cpu0[name]) / elapsed, 2) for name in cpu0},
+            "samples": [(s, r - rows0) for s, r in samples], "final_rows": await _rows(dsn),
+            "messages_published": published, "messages_received_by_bridge": totals.get("messages"),
+            "bridge_totals": {k: totals.get(k) for k in ("stored", "duplicates", "rejected")}}
 
 
 async def _raw_copy(dsn: str, rows: int, batch: int) -> dict:
@@ -197,6 +301,12 @@ async def _run(opts) -> dict:
     scratch = f"pvpp_bench_ingest_{uuid.uuid4().hex[:8]}"
     db_url = _with_database(opts.admin_url, scratch)
     await _admin(opts.admin_url, f'CREATE DATABASE "{scratch}"')
+    with _private_broker(opts):
+        return await _run_on_broker(opts, scratch, db_url)
+
+
+async def _run_on_broker(opts, scratch: str, db_url: str) -> dict:
+    progress(f"broker: {opts.mqtt_url}")
     try:
         progress(f"set-up: {opts.households} households on {scratch}")
         plugs = await _setup(opts, db_url)
@@ -205,8 +315,7 @@ async def _run(opts) -> dict:
         progress(f"reference A: minimal consumer for {opts.reference_seconds} s")
         sims = _simulators(opts, db_url, opts.reference_seconds + 5)
         drain = await _drain(opts, opts.reference_seconds)
-        for proc in sims:
-            proc.wait(60)
+        _stop(sims)
         progress(f"  {drain['messages_per_s']:,} messages/s")
         progress(f"measured run: bridge for {opts.warmup} s warm-up + {opts.duration} s")
         measured = await _measured(opts, db_url, _asyncpg_dsn(db_url))
@@ -217,6 +326,8 @@ async def _run(opts) -> dict:
     finally:
         await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     return {"plugs": plugs, "households": opts.households, "report_interval_s": opts.report_interval,
+            "broker": "private mosquitto: " + "; ".join(BROKER_CONFIG) if "PVPP_BENCH_MQTT_URL" not in os.environ
+            else opts.mqtt_url,
             "simulators": opts.simulators, "minimal_consumer": drain, "end_to_end": measured, "raw_copy": copy,
             "ratio_vs_minimal_consumer_messages": round(measured["readings_per_s"] / drain["messages_per_s"], 3),
             "ratio_vs_raw_copy": round(measured["readings_per_s"] / copy["rows_per_s"], 3),

@@ -107,6 +107,7 @@ async def serve_bridge(settings: Settings) -> None:
         log.info("bridge_starting", broker=settings.mqtt_url, client_id=settings.mqtt_client_id,
                  shared_group=settings.mqtt_shared_group or None)
         await bridge.run(stop)
+        log.info("bridge_stopped", **dict(bridge.ingestor.totals))
     finally:
         await close_db()
 

@@ -155,6 +155,7 @@ class Ingestor:
     def submit(self, topic: str, payload: bytes, ack: Ack | None = None, received_at: datetime | None = None) -> None:
         """Take one MQTT message; never raises for bad input (it is counted instead)."""
         MESSAGES.inc()
+        self.totals["messages"] += 1
         if received_at is None:
             # strictly increasing receive stamps: two messages of one device without a clock
             # (Shelly Gen1 power and energy) never share a timestamp and look like duplicates

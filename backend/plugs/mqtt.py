@@ -149,7 +149,7 @@ class MqttClient:
     and our unacknowledged publishes are resent with the DUP flag."""
 
     def __init__(self, host: str, port: int, client_id: str, *, on_message: OnMessage | None = None,
-                 version: int = 5, clean_start: bool = False, session_expiry_s: int = 86_400,
+                 version: int = 5, clean_start: bool = False, session_expiry_s: int = 0,
                  keepalive_s: int = 30, receive_maximum: int = 65_535,
                  username: str | None = None, password: str | None = None) -> None:
         if version not in (4, 5):
@@ -380,3 +380,13 @@ class MqttClient:
             self.on_message(topic, body[pos:], qos, packet_id, bool(header & 0x08))
         elif packet_id is not None:
             self.ack(packet_id)
+
+
+async def forget_session(host: str, port: int, client_id: str, *, version: int = 5) -> None:
+    """Discard the broker's persistent session of ``client_id`` (subscriptions and queued
+    messages): connect with a clean start and no session expiry, then disconnect. For a
+    client that is gone for good, such as a test or benchmark bridge; otherwise the broker
+    keeps queueing every matching message for it until the session expires."""
+    client = MqttClient(host, port, client_id, version=version, clean_start=True, session_expiry_s=0)
+    await client.connect()
+    await client.disconnect()

@@ -118,6 +118,8 @@ class Simulator:
                 for topic, payload in messages_of(emission, tz):
                     await publish(topic, payload, qos=1)
                     stats.messages += 1
+                if stop.is_set():  # a simulator that fell behind stops now, not after its backlog
+                    break
             if on_tick is not None:
                 on_tick(stats)
             await _sleep_or_stop(stop, max(0.0, self.tick_s - (time.monotonic() - started)))

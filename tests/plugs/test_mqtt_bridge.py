@@ -20,7 +20,7 @@ import pytest
 from backend.plugs import service, store
 from backend.plugs.bridge import Bridge
 from backend.plugs.models import Plug, RejectCount
-from backend.plugs.mqtt import MqttClient, MqttError
+from backend.plugs.mqtt import MqttClient, MqttError, forget_session
 from backend.plugs.readings import Vendor
 from backend.plugs.rollups import rollup_pending
 from tests.builders import build_world
@@ -53,9 +53,26 @@ async def _until(predicate, timeout: float = 20.0) -> None:
         await asyncio.sleep(0.05)
 
 
+_SESSIONS: list[tuple[str, int, str]] = []
+
+
+@pytest.fixture(autouse=True)
+async def _forget_bridge_sessions():
+    """Test bridges keep persistent sessions; discard them afterwards so the shared broker
+    does not go on queueing every plug message for bridges that will never come back."""
+    yield
+    while _SESSIONS:
+        host, port, client_id = _SESSIONS.pop()
+        try:
+            await forget_session(host, port, client_id)
+        except (MqttError, OSError):
+            pass  # a private broker already stopped takes its sessions with it
+
+
 def _bridge_settings(settings, host, port, client_id=None):
-    return settings.model_copy(update={"mqtt_url": f"mqtt://{host}:{port}",
-                                       "mqtt_client_id": client_id or f"test-bridge-{uuid.uuid4().hex[:8]}"})
+    client_id = client_id or f"test-bridge-{uuid.uuid4().hex[:8]}"
+    _SESSIONS.append((host, port, client_id))
+    return settings.model_copy(update={"mqtt_url": f"mqtt://{host}:{port}", "mqtt_client_id": client_id})
 
 
 async def _start_bridge(settings):

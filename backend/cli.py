@@ -69,6 +69,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return run_benchmark(args.name, args.rest)
 
 
+def _cmd_ml(args: argparse.Namespace) -> int:
+    from ml_models.photo_classifier.cli import main as ml_main
+
+    return ml_main(args.rest)
+
+
 def _cmd_ledger_verify(args: argparse.Namespace) -> int:
     from backend.ledger.verify import verify_ledger_cli
 
@@ -108,6 +114,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("bench", _cmd_bench, "run a benchmark from benchmarks/ (e.g. 'api')")
     p.add_argument("name", help="benchmark name")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the benchmark")
+    p = add("ml", _cmd_ml, "photo classifier: export (needs the 'ml' extra), train, evaluate")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="the ml command and its options (see pvpp ml --help)")
     ledger = sub.add_parser("ledger", help="ledger operations", description="ledger operations")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, metavar="LEDGER_COMMAND")
     help_ = "check every entry, checkpoint signature and balance; exit 1 if anything is wrong"

@@ -1,1 +1,5 @@
-"""The photo-evidence classifier (ONNX). Not built yet: it arrives with the photo issue."""
+"""The photo-evidence classifier: EfficientNet-Lite0 + ImageNet mapping + trained head, in ONNX.
+
+Runtime code (``inference``, ``reload``, ``preprocessing``) needs only numpy, pillow and
+onnxruntime; ``train``/``evaluate`` add the ``onnx`` package; ``export`` needs torch.
+"""

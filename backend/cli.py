@@ -38,9 +38,10 @@ def _cmd_simulate_plugs(args: argparse.Namespace) -> int:
     from backend.plugs.simulator import simulate_cli_main
 
     settings = get_settings()
-    settings.mqtt_address  # noqa: B018 - a clear error when PVPP_MQTT_URL is unset
+    if args.transport == "mqtt":
+        settings.mqtt_address  # noqa: B018 - a clear error when PVPP_MQTT_URL is unset
     return asyncio.run(simulate_cli_main(settings, args.households, args.seed, args.register,
-                                         args.report_interval, args.duration))
+                                         args.report_interval, args.duration, args.transport, args.api_url))
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -98,7 +99,8 @@ def _build_parser() -> argparse.ArgumentParser:
     add("mqtt-bridge", _cmd_mqtt_bridge,
         "take smart-plug readings from the MQTT broker (PVPP_MQTT_URL) into the database")
     p = add("simulate-plugs", _cmd_simulate_plugs,
-            "publish realistic Tasmota/Shelly plug telemetry to the broker and obey switch commands")
+            "publish realistic Tasmota/Shelly plug telemetry to the broker and obey switch commands, "
+            "or push HTTP plugs' readings to the API (--transport http)")
     p.add_argument("--households", type=int, default=10, help="simulated households (2-5 plugs each)")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same fleet")
     p.add_argument("--register", action="store_true",
@@ -106,6 +108,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-interval", type=float, default=None, metavar="SECONDS",
                    help="override every plug's reporting interval (load tests)")
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--transport", choices=("mqtt", "http"), default="mqtt",
+                   help="mqtt: Tasmota/Shelly plugs on PVPP_MQTT_URL; http: HTTP plugs pushing batches with "
+                        "pushPlugReadings (needs --register, which hands each plug its token)")
+    p.add_argument("--api-url", default=None, metavar="URL",
+                   help="GraphQL endpoint for --transport http (default http://PVPP_HOST:PVPP_PORT/graphql)")
     add("migrate", _cmd_migrate, "apply database migrations")
     add("demo-data", _cmd_demo_data, "load the demo municipality, school, households and users (idempotent)")
     p = add("export-schema", _cmd_export_schema, "write the GraphQL SDL to schema.graphql")

@@ -79,7 +79,7 @@ from backend.ledger.models import Checkpoint, LedgerEntry
 from backend.ledger.service import ledger_transaction
 from backend.municipalities.models import Municipality
 from backend.plugs import service as plug_service
-from backend.plugs.models import PairingCode, Plug, PushBatch
+from backend.plugs.models import PairingCode, Plug, PlugCommand, PushBatch
 from backend.plugs.readings import Vendor
 from backend.rewards import redemption
 from backend.rewards.formula import available_years
@@ -252,6 +252,9 @@ renamePlug(missing)                  N     N     N     N    N    N    N    N    
 unpairPlug(a1)                       N     Y     N     N    N    N    N    N    N   Y   U
 unpairPlug(b)                        N     N     N     N    N    N    N    N    N   Y   U
 unpairPlug(missing)                  N     N     N     N    N    N    N    N    N   N   U
+switchPlug(a1)                       N     Y     N     N    N    N    N    N    N   Y   U
+switchPlug(b)                        N     N     N     N    N    N    N    N    N   Y   U
+switchPlug(missing)                  N     N     N     N    N    N    N    N    N   N   U
 # authenticated by the token of an HTTP plug of a1, whoever (or no one) is signed in
 pushPlugReadings(token)              Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
 """
@@ -285,7 +288,7 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
                              "coinsIssuedWon", "municipality", "enrolledSchoolIds", "createdAt")},
     # reachable only through plugs(householdId) / plug(id), i.e. by the household's members, operators
     "Plug": {
-        "public": ("id", "name", "vendor", "pairedAt", "unpairedAt", "online", "lastSeenAt", "powerW", "relayOn",
+        "public": ("id", "name", "vendor", "pairedAt", "unpairedAt", "online", "lastSeenAt", "powerW", "relayOn", "lastCommand",
                    "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly"),
         "D": ("deviceId",),  # what pairing uses: parents and operators
     },
@@ -299,7 +302,7 @@ PAYLOAD_TYPES = {
     "ActivityLogged", "ActivityList", "ActivityType", "ActivityParameter", "SavingsAssumption",
     "LedgerCheckpoint", "InclusionProof", "ConsistencyProof",
     "IdempotencyConflict", "LimitReached", "InsufficientBalance", "InvalidRedemptionCode",
-    "PlugList", "PlugHour", "PlugHourly", "PlugPairingCode", "PlugPaired", "PlugReadingsPushed",
+    "PlugList", "PlugHour", "PlugCommand", "PlugHourly", "PlugPairingCode", "PlugPaired", "PlugReadingsPushed",
     "PlugReadingRejected", "PlugIngestStats", "PlugRejectCount",
 }
 
@@ -556,6 +559,7 @@ async def _plug_state(ctx: Ctx, target: str) -> tuple[Any, ...]:
         await Plug.all().order_by("id").values_list("id", "name", "unpaired_at", "household_id"),
         await PairingCode.all().order_by("id").values_list("id", "household_id", "used_at"),
         await PushBatch.all().count(),
+        await PlugCommand.all().order_by("id").values_list("id", "plug_id", "switch_on", "status"),
     )
 
 
@@ -997,6 +1001,14 @@ OPERATIONS: dict[str, Operation] = {
         f"mutation($id: ID!) {{ unpairPlug(plugId: $id) {{ {_error_fragment('Plug', 'id unpairedAt')} }} }}",
         "Plug", variables=lambda ctx, t: {"id": _plug_id(ctx, t)},
         check=lambda ctx, t, v: None if v["id"] == _plug_id(ctx, t) and v["unpairedAt"] else f"got {v}",
+        snapshot=_plug_state, prepare=_prepare_plugs,
+    ),
+    "switchPlug": Operation(
+        "switchPlug",
+        f"mutation($id: ID!) {{ switchPlug(plugId: $id, on: false) {{ "
+        f"{_error_fragment('PlugCommand', 'id on status')} }} }}",
+        "PlugCommand", variables=lambda ctx, t: {"id": _plug_id(ctx, t)},
+        check=lambda ctx, t, v: None if (v["on"], v["status"]) == (False, "PENDING") else f"got {v}",
         snapshot=_plug_state, prepare=_prepare_plugs,
     ),
     "pushPlugReadings": Operation(

@@ -17,6 +17,7 @@ from functools import partial
 import structlog
 
 from backend.db import close_db, init_db
+from backend.plugs.commands import CommandDispatcher
 from backend.plugs.ingest import METRICS, Ingestor
 from backend.plugs.mqtt import MqttClient, MqttError
 from backend.plugs.vendors import SUBSCRIPTIONS
@@ -43,6 +44,8 @@ class Bridge:
                                  version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S)
         self.connected = asyncio.Event()
         self.connections = 0
+        self.dispatcher = CommandDispatcher(confirm_s=settings.plug_command_confirm_seconds,
+                                            attempts=settings.plug_command_attempts)
 
     def _on_message(self, topic: str, payload: bytes, qos: int, packet_id: int | None, dup: bool) -> None:
         ack = partial(self.client.ack, packet_id) if packet_id is not None else None
@@ -79,12 +82,30 @@ class Bridge:
         await self.ingestor.directory.refresh()
         await self.ingestor._ensure_partitions()
         flusher = asyncio.create_task(self.ingestor.run(stop))
+        dispatcher = asyncio.create_task(self._dispatch_commands(stop))
         try:
             await self._keep_connected(stop)
         finally:
+            await dispatcher
             await flusher
             await asyncio.sleep(0)  # let the last acknowledgements go out
             await self.client.disconnect()
+
+
+    async def _publish_command(self, topic: str, payload: bytes) -> None:
+        await self.client.publish(topic, payload, qos=1)  # the device's state report confirms it
+
+    async def _dispatch_commands(self, stop: asyncio.Event, interval: float = 0.2) -> None:
+        """Publish switch commands while connected (see ``backend.plugs.commands``)."""
+        while not stop.is_set():
+            await _sleep_or_stop(stop, interval)
+            if stop.is_set() or not self.connected.is_set():
+                continue
+            try:
+                self.ingestor.directory.awaiting |= await self.dispatcher.tick(self._publish_command)
+            except Exception as exc:  # noqa: BLE001 - the database or broker may be away; retry
+                log.warning("command_dispatch_failed", error=repr(exc)[:300])
+                await _sleep_or_stop(stop, 1.0)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

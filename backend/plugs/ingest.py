@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
 from tortoise.transactions import in_transaction
 
-from backend.plugs import store
+from backend.plugs import commands, store
 from backend.plugs.models import Plug
 from backend.plugs.readings import (
     Availability,
@@ -60,6 +60,8 @@ class DeviceDirectory:
         self.miss_ttl = miss_ttl
         #: (plug id, "online" | "relay") -> the state last written, so repeats cost nothing
         self.state: dict[tuple[int, str], bool] = {}
+        #: plugs with a switch command waiting for the device's confirmation
+        self.awaiting: set[int] = set()
 
     async def refresh(self) -> None:
         query = Plug.all().order_by("changed_at")
@@ -69,6 +71,7 @@ class DeviceDirectory:
         for row in rows:
             self._apply(row)
             self._since = row["changed_at"]
+        self.awaiting = await commands.awaiting_plugs()
 
     def _apply(self, row: dict) -> None:
         for kind, column in (("online", "online"), ("relay", "relay_on")):
@@ -244,6 +247,9 @@ class Ingestor:
             # relay and online state repeat in every telemetry message: write only changes
             known = self.directory.state
             pg = store.is_postgres(conn)
+            awaited = {p: report for p, report in batch.relays.items() if p in self.directory.awaiting}
+            if awaited:
+                await commands.confirm(conn, awaited)
             for column, changes in (("online", batch.availability), ("relay_on", batch.relays)):
                 kind = "online" if column == "online" else "relay"
                 rows = [[value, at, plug_id] for plug_id, (value, at) in changes.items()

@@ -1,8 +1,10 @@
-"""Smart plug models: pairings, pairing codes, reject counters.
+"""Smart plug models: pairings, pairing codes, reject counters, switch commands.
 
 Readings and hourly rollups are high-volume tables written with COPY and read with plain
 SQL, so they are created by the migration and handled in ``backend.plugs.store``.
 """
+
+from enum import StrEnum
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -84,3 +86,33 @@ class RejectCount(Model):
     class Meta:
         table = "plug_reject_count"
         unique_together = (("day", "vendor", "reason"),)
+
+
+class CommandStatus(StrEnum):
+    PENDING = "pending"        # waiting for a bridge to publish it
+    SENT = "sent"              # published; waiting for the device to report the new state
+    CONFIRMED = "confirmed"    # the device reported the requested relay state
+    FAILED = "failed"          # no confirmation after every attempt, or the plug cannot be switched
+    SUPERSEDED = "superseded"  # a newer command for the same plug replaced it
+
+
+class PlugCommand(Model):
+    """A request to switch a plug's relay, kept as an outbox row: the API (or a DR event)
+    writes it, a bridge publishes it and the device's own state report confirms it."""
+
+    id = fields.IntField(primary_key=True)
+    plug = fields.ForeignKeyField("pvpp.Plug", related_name="commands", on_delete=fields.CASCADE)
+    switch_on = fields.BooleanField()
+    purpose = fields.CharField(max_length=24, default="manual")
+    requested_by = fields.ForeignKeyField("pvpp.User", related_name="plug_commands", null=True,
+                                          on_delete=fields.SET_NULL)
+    status = fields.CharEnumField(CommandStatus, max_length=12, default=CommandStatus.PENDING)
+    attempts = fields.SmallIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    error = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "plug_command"
+        indexes = (Index(fields=("status", "id")), Index(fields=("plug_id", "id")))

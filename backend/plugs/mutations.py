@@ -21,11 +21,12 @@ from backend.graphql.errors import (
 from backend.graphql.permissions import Anyone, IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 from backend.graphql.scalars import to_display
-from backend.plugs import service
+from backend.plugs import commands, service
 from backend.plugs.queries import PlugResult
 from backend.plugs.readings import Vendor
 from backend.plugs.types import (
     Plug,
+    PlugCommand,
     PlugPaired,
     PlugPairingCode,
     PlugReadingRejected,
@@ -37,6 +38,7 @@ PlugPairingCodeResult = Annotated[PlugPairingCode | ValidationFailed | NotAllowe
                                   strawberry.union("PlugPairingCodeResult")]
 PairPlugResult = Annotated[PlugPaired | InvalidToken | AlreadyExists | ValidationFailed | NotAllowed,
                            strawberry.union("PairPlugResult")]
+SwitchPlugResult = Annotated[PlugCommand | ValidationFailed | NotAllowed, strawberry.union("SwitchPlugResult")]
 PushPlugReadingsResult = Annotated[PlugReadingsPushed | InvalidToken | IdempotencyConflict | ValidationFailed,
                                    strawberry.union("PushPlugReadingsResult")]
 
@@ -89,6 +91,14 @@ class PlugMutations:
     @returns_errors
     async def unpair_plug(self, info: Info, plug_id: strawberry.ID) -> PlugResult:
         return Plug.from_model(await service.unpair_plug(require_principal(info), parse_id(plug_id, "plugId")))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated],
+                         description="A parent switches a plug on or off. The command is sent to the device and "
+                                     "confirmed by its state report: poll the plug's lastCommand for the outcome.")
+    @returns_errors
+    async def switch_plug(self, info: Info, plug_id: strawberry.ID, on: bool) -> SwitchPlugResult:
+        command = await commands.request_switch(require_principal(info), parse_id(plug_id, "plugId"), on)
+        return PlugCommand.from_model(command, info.context.settings.display_timezone)
 
     @strawberry.mutation(permission_classes=[Anyone],
                          description="A bridge pushes readings of an HTTP plug, authenticated by the plug's token "

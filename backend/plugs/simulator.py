@@ -4,6 +4,8 @@ The load shapes, anomalies (resets, offline spells, duplicates) and relay state 
 :mod:`backend.plugs.fleet_model`; this module renders them as each vendor's MQTT messages,
 publishes them at QoS 1 and obeys switch commands, confirming them like the real device.
 With ``--register`` it also pairs the fleet's plugs to households so the bridge takes them.
+``--transport http`` pushes HTTP plugs' readings to the API instead
+(:mod:`backend.plugs.http_simulator`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from backend.plugs.fleet_model import Emission, EmissionKind, FleetModel
+from backend.plugs.fleet_model import (
+    DEFAULT_VENDOR_MIX,
+    Emission,
+    EmissionKind,
+    FleetModel,
+)
 from backend.plugs.models import Plug
 from backend.plugs.mqtt import MqttClient, MqttError
+from backend.plugs.readings import Vendor
 from backend.plugs.vendors import (
     COMMAND_SUBSCRIPTIONS,
     parse_command,
@@ -43,12 +51,13 @@ def messages_of(emission: Emission, tz: ZoneInfo) -> list[tuple[str, bytes]]:
 
 
 async def register_fleet(fleet: FleetModel, household_ids: Sequence[int]) -> int:
-    """Pair every simulated plug to a household (simulated household i → ``household_ids[i % n]``),
-    skipping devices already paired; returns how many were paired now."""
+    """Pair every simulated MQTT plug to a household (simulated household i →
+    ``household_ids[i % n]``), skipping devices already paired; returns how many were paired
+    now. HTTP plugs need a token: :func:`backend.plugs.http_simulator.pair_http_plugs`."""
     existing = set(await Plug.filter(unpaired_at=None).values_list("vendor", "device_id"))
     new = [Plug(household_id=household_ids[p.household % len(household_ids)], vendor=p.vendor,
                 device_id=p.device_id, name=KIND_NAMES.get(str(p.kind), str(p.kind)))
-           for p in fleet.plugs if (p.vendor, p.device_id) not in existing
+           for p in fleet.plugs if p.vendor is not Vendor.HTTP and (p.vendor, p.device_id) not in existing
            and (str(p.vendor), p.device_id) not in existing]
     await Plug.bulk_create(new, batch_size=1_000)
     return len(new)
@@ -131,12 +140,19 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def simulate_cli_main(settings, households: int, seed: int, register: bool,
-                            report_interval_s: float | None, duration_s: float | None) -> int:
+                            report_interval_s: float | None, duration_s: float | None,
+                            transport: str = "mqtt", api_url: str | None = None) -> int:
     from backend.db import close_db, init_db
     from backend.households.models import Household
+    from backend.plugs import http_simulator
 
-    fleet = FleetModel(households, seed=seed, report_interval_s=report_interval_s)
-    host, port = settings.mqtt_address
+    http = transport == "http"
+    if http and not register:
+        print("simulate-plugs: --transport http needs --register (an HTTP plug's token comes from its pairing)")
+        return 2
+    mix = http_simulator.HTTP_VENDOR_MIX if http else DEFAULT_VENDOR_MIX
+    fleet = FleetModel(households, seed=seed, report_interval_s=report_interval_s, vendor_mix=mix)
+    tokens: dict[str, str] = {}
     if register:
         await init_db(settings)
         try:
@@ -145,7 +161,10 @@ async def simulate_cli_main(settings, households: int, seed: int, register: bool
                 print("simulate-plugs: no households to pair plugs to (load the demo data first)")
                 return 1
             paired = await register_fleet(fleet, list(ids))
-            print(f"simulate-plugs: paired {paired} new plugs to {len(ids)} households")
+            if http:
+                tokens = await http_simulator.pair_http_plugs(settings, fleet, list(ids))
+                paired = len(tokens)
+            print(f"simulate-plugs: paired {paired} {'HTTP' if http else 'new'} plugs to {len(ids)} households")
         finally:
             await close_db()
     stop = asyncio.Event()
@@ -154,18 +173,28 @@ async def simulate_cli_main(settings, households: int, seed: int, register: bool
         loop.add_signal_handler(sig, stop.set)
     if duration_s:
         loop.call_later(duration_s, stop.set)
-    simulator = Simulator(fleet, host, port, tz=settings.display_timezone,
-                          client_id=f"pvpp-simulator-{seed}", version=settings.mqtt_version)
     last = [time.monotonic(), 0]
 
-    def progress(stats: SimStats) -> None:
+    def progress(stats: SimStats | http_simulator.PushStats) -> None:
         now = time.monotonic()
         if now - last[0] >= 10:
             rate = (stats.readings - last[1]) / (now - last[0])
-            print(f"simulate-plugs: {len(fleet.plugs)} plugs, {stats.readings} readings "
-                  f"({rate:.0f}/s), {stats.commands} switch commands obeyed", flush=True)
+            done = stats.summary() if http else f"{stats.commands} switch commands obeyed"
+            print(f"simulate-plugs: {len(fleet.plugs)} plugs, {stats.readings} readings ({rate:.0f}/s), {done}",
+                  flush=True)
             last[:] = [now, stats.readings]
 
+    if http:
+        url = api_url or http_simulator.default_api_url(settings)
+        pusher = http_simulator.HttpSimulator(fleet, url, tokens, tz=settings.display_timezone)
+        print(f"simulate-plugs: {households} households, {len(fleet.plugs)} HTTP plugs → {url}", flush=True)
+        pushed = await pusher.run(stop, on_tick=progress)
+        print(f"simulate-plugs: stopped after {pushed.readings} readings, {pushed.batches} batches: "
+              f"{pushed.summary()}, {pusher.unsent} unsent")
+        return 0
+    host, port = settings.mqtt_address
+    simulator = Simulator(fleet, host, port, tz=settings.display_timezone,
+                          client_id=f"pvpp-simulator-{seed}", version=settings.mqtt_version)
     print(f"simulate-plugs: {households} households, {len(fleet.plugs)} plugs → {settings.mqtt_url}", flush=True)
     stats = await simulator.run(stop, on_tick=progress)
     print(f"simulate-plugs: stopped after {stats.readings} readings, {stats.messages} messages")

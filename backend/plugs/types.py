@@ -24,11 +24,15 @@ from backend.graphql.errors import ValidationFailed
 from backend.graphql.permissions import CanManageHousehold
 from backend.graphql.results import returns_errors
 from backend.graphql.scalars import to_display
-from backend.plugs import service
+from backend.plugs import commands, service
+from backend.plugs.models import CommandStatus
 from backend.plugs.models import Plug as PlugModel
+from backend.plugs.models import PlugCommand as PlugCommandModel
 from backend.plugs.readings import Vendor
 
 PlugVendor = strawberry.enum(Vendor, name="PlugVendor")
+PlugCommandStatus = strawberry.enum(CommandStatus, name="PlugCommandStatus",
+                                    description="pending → sent → confirmed by the device, or failed / superseded")
 
 HOUR = timedelta(hours=1)
 MAX_HOURLY_RANGE = timedelta(days=31)
@@ -63,6 +67,11 @@ class PlugLoaders:
         self.live: DataLoader[PlugModel, service.PlugLive] = DataLoader(self._load_live, cache_key_fn=lambda p: p.id)
         self.energy: DataLoader[int, Energy] = DataLoader(self._load_energy)
         self.hours: DataLoader[tuple[int, datetime, datetime], list[service.HourPoint]] = DataLoader(self._load_hours)
+        self.last_command: DataLoader[int, PlugCommandModel | None] = DataLoader(self._load_last_command)
+
+    async def _load_last_command(self, plug_ids: Sequence[int]) -> list[PlugCommandModel | None]:
+        latest = await commands.latest_commands(plug_ids)
+        return [latest.get(i) for i in plug_ids]
 
     async def _load_live(self, plugs: Sequence[PlugModel]) -> list[service.PlugLive]:
         # the store reads the latest reading per plug; there is no multi-plug query to batch into
@@ -141,6 +150,27 @@ class PlugHourly:
 PlugHourlyResult = Annotated[PlugHourly | ValidationFailed, strawberry.union("PlugHourlyResult")]
 
 
+@public_type
+@strawberry.type(description="A request to switch a plug's relay and how far it got.")
+class PlugCommand:
+    id: strawberry.ID
+    on: bool
+    purpose: str = strawberry.field(description="manual, or what switched it (e.g. a DR event)")
+    status: PlugCommandStatus  # type: ignore[valid-type]
+    attempts: int = strawberry.field(description="Times the command was sent to the device")
+    created_at: datetime
+    sent_at: datetime | None
+    finished_at: datetime | None
+    error: str | None = strawberry.field(description="Why it failed, in words for the household")
+
+    @classmethod
+    def from_model(cls, command: PlugCommandModel, tz_name: str) -> PlugCommand:
+        return cls(id=strawberry.ID(str(command.id)), on=command.switch_on, purpose=command.purpose,
+                   status=PlugCommandStatus(command.status.value), attempts=command.attempts,
+                   created_at=to_display(command.created_at, tz_name), sent_at=to_display(command.sent_at, tz_name),
+                   finished_at=to_display(command.finished_at, tz_name), error=command.error)
+
+
 @strawberry.type(description="A smart plug paired to a household. Reachable by the household's members and operators.")
 class Plug:
     id: strawberry.ID = visible()
@@ -183,6 +213,11 @@ class Plug:
     @visible(description="The relay's last confirmed state, if the plug reports it.")
     def relay_on(self) -> bool | None:
         return self.model.relay_on
+
+    @visible(description="The newest switch command and whether the plug confirmed it.")
+    async def last_command(self, info: Info) -> PlugCommand | None:
+        command = await plug_loaders(info).last_command.load(self.model.id)
+        return PlugCommand.from_model(command, info.context.settings.display_timezone) if command else None
 
     @visible(description="kWh since local midnight (display timezone).")
     async def today_kwh(self, info: Info) -> float:

@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.plugs import service, store
+from backend.plugs import commands, service, store
 from backend.plugs.bridge import Bridge
-from backend.plugs.models import Plug, RejectCount
+from backend.plugs.fleet_model import FleetModel
+from backend.plugs.models import CommandStatus, Plug, PlugCommand, RejectCount
 from backend.plugs.mqtt import MqttClient, MqttError, forget_session
 from backend.plugs.readings import Vendor
 from backend.plugs.rollups import rollup_pending
-from tests.builders import build_world
+from backend.plugs.simulator import Simulator, register_fleet
+from tests.builders import build_world, principal_of
 from tests.services import in_ci, require_service
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -137,6 +139,48 @@ async def test_vendor_payloads_through_mosquitto_to_kwh(db, broker):
     assert plugs[Vendor.TASMOTA].online is False
     rejects = {(r.vendor, r.reason): r.count for r in await RejectCount.all()}
     assert rejects[("tasmota", "wrong_type")] == 1
+
+
+async def test_switch_commands_reach_simulated_plugs_and_are_confirmed(db, broker):
+    """switchPlug's outbox through the real bridge and broker to the simulator's plugs, which
+    obey and report their new state; a paired device that never answers ends as failed."""
+    world = await build_world()
+    household = world.family_a1.household.id
+    tag = uuid.uuid4().hex[:6]
+    fleet = FleetModel(1, seed=int(tag, 16), report_interval_s=2.0, anomalies=False)
+    await register_fleet(fleet, [household])
+    plugs = await Plug.filter(household_id=household, unpaired_at=None)
+    ghost = await Plug.create(household_id=household, vendor=Vendor.TASMOTA, device_id=f"tasmota_ghost_{tag}",
+                              name="Ghost")
+    settings = _bridge_settings(db, *broker).model_copy(
+        update={"plug_command_confirm_seconds": 1.0, "plug_command_attempts": 2})
+    _bridge, stop, task = await _start_bridge(settings)
+    simulator = Simulator(fleet, *broker, client_id=f"test-sim-{tag}")
+    sim_stop = asyncio.Event()
+    sim_task = asyncio.create_task(simulator.run(sim_stop))
+    parent = await principal_of(world.family_a1.parent)
+    try:
+        sent = [await commands.request_switch(parent, plug.id, False) for plug in plugs]
+        lost = await commands.request_switch(parent, ghost.id, False)
+        ids = [c.id for c in sent] + [lost.id]
+
+        async def settled():
+            statuses = await PlugCommand.filter(id__in=ids).values_list("status", flat=True)
+            return all(s in (CommandStatus.CONFIRMED, CommandStatus.FAILED) for s in statuses)
+        await _until(settled, 30)
+    finally:
+        sim_stop.set()
+        await sim_task
+        stop.set()
+        await task
+    for command in sent:
+        await command.refresh_from_db()
+        assert command.status is CommandStatus.CONFIRMED, command.error
+    await lost.refresh_from_db()
+    assert (lost.status, lost.attempts) == (CommandStatus.FAILED, 2)
+    assert all(fleet.plug(p.device_id).relay_on is False for p in plugs)
+    assert {p.relay_on for p in await Plug.filter(id__in=[p.id for p in plugs])} == {False}
+    assert simulator.stats.commands >= len(plugs)
 
 
 # -- restarts: a private Mosquitto with persistence, so it can be stopped and started --------------

@@ -349,3 +349,45 @@ async def test_energy_of_many_plugs_is_read_in_batches(world, client, db, count_
     body = await gql(client, query, variables, parent)
     assert len(body["data"]["plugs"]["items"]) == 4
     assert one > 0 and len(count_queries.statements) == one, count_queries.statements
+
+
+SWITCH = """
+mutation($id: ID!, $on: Boolean!) {
+  switchPlug(plugId: $id, on: $on) {
+    __typename
+    ... on PlugCommand { id on status attempts purpose createdAt sentAt finishedAt error }
+    ... on Error { message }
+    ... on ValidationFailed { field }
+  }
+}"""
+LAST_COMMAND = """
+query($id: ID!) { plug(id: $id) { ... on Plug { relayOn lastCommand { id on status error } } } }"""
+
+
+async def test_switch_plug_and_follow_its_command(world, client, db):
+    plug = (await _paired(db, world.family_a1.parent)).plug
+    http_plug = (await _paired(db, world.family_a1.parent, Vendor.HTTP, "bridge-kettle", "Kettle")).plug
+    parent = await sign_in(client, world.family_a1.parent.email)
+    student = await sign_in(client, world.family_a1.student.email)
+    assert (await gql(client, LAST_COMMAND, {"id": str(plug.id)}, student))["data"]["plug"]["lastCommand"] is None
+
+    switched = (await gql(client, SWITCH, {"id": str(plug.id), "on": False}, parent))["data"]["switchPlug"]
+    assert (switched["__typename"], switched["on"], switched["status"], switched["attempts"]) \
+        == ("PlugCommand", False, "PENDING", 0)
+    assert switched["sentAt"] is None and switched["purpose"] == "manual"
+    # the household's student follows it, but may not switch
+    seen = (await gql(client, LAST_COMMAND, {"id": str(plug.id)}, student))["data"]["plug"]["lastCommand"]
+    assert seen == {"id": switched["id"], "on": False, "status": "PENDING", "error": None}
+    refused = (await gql(client, SWITCH, {"id": str(plug.id), "on": True}, student))["data"]["switchPlug"]
+    assert refused["__typename"] == "NotAllowed"
+    other = await sign_in(client, world.family_b.parent.email)
+    assert (await gql(client, SWITCH, {"id": str(plug.id), "on": True}, other))["data"]["switchPlug"]["__typename"] \
+        == "NotAllowed"
+    unsupported = (await gql(client, SWITCH, {"id": str(http_plug.id), "on": False}, parent))["data"]["switchPlug"]
+    assert (unsupported["__typename"], unsupported["field"]) == ("ValidationFailed", "plugId")
+    malformed = (await gql(client, SWITCH, {"id": "x", "on": False}, parent))["data"]["switchPlug"]
+    assert malformed["__typename"] == "ValidationFailed"
+    # a newer command replaces the pending one
+    again = (await gql(client, SWITCH, {"id": str(plug.id), "on": True}, parent))["data"]["switchPlug"]
+    latest = (await gql(client, LAST_COMMAND, {"id": str(plug.id)}, parent))["data"]["plug"]["lastCommand"]
+    assert latest["id"] == again["id"] and latest["status"] == "PENDING"

@@ -1,0 +1,172 @@
+"""Fingerprints that find the same photo submitted again, even resized, recompressed or cropped.
+
+Two 64-bit perceptual hashes (ImageHash's pHash and dHash) are taken of the whole image and
+of ten crops of it (centre 5 % and 10 % a side, 10 % off one side, 6 % off two sides at a
+corner). Comparing every crop of one photo with every crop of the other makes a re-upload
+that was cropped by up to about 10 % still match. Measured on the 86 real photos of
+shared/photo_eval: re-uploads (50 % resize, JPEG quality 30, crops) differ by at most 4 pHash
+bits; different photos, the closest being two meters at one site, by 12 or more; the
+threshold is 8. Rotations and mirror images are not matched.
+
+Search across a programme: :func:`band_keys` splits each pHash into 16-bit bands; the
+database indexes (band key, photo) rows and fetches candidates sharing any key, then
+:func:`compare` checks them. Four bands guarantee every pair within 3 bits shares a key
+(pigeonhole); near-duplicates are usually within 2. A sequential scan with
+``bit_count(a # b)`` is the fallback for a full audit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+import imagehash
+import numpy as np
+from PIL import Image
+
+# (name, fraction cut from the left, top, right, bottom); the order of PhotoHashes' tuples.
+CROPS: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
+    ("full", (0.0, 0.0, 0.0, 0.0)),
+    ("centre5", (0.05, 0.05, 0.05, 0.05)),
+    ("centre10", (0.10, 0.10, 0.10, 0.10)),
+    ("left10", (0.10, 0.0, 0.0, 0.0)),
+    ("top10", (0.0, 0.10, 0.0, 0.0)),
+    ("right10", (0.0, 0.0, 0.10, 0.0)),
+    ("bottom10", (0.0, 0.0, 0.0, 0.10)),
+    ("top_left6", (0.06, 0.06, 0.0, 0.0)),
+    ("top_right6", (0.0, 0.06, 0.06, 0.0)),
+    ("bottom_left6", (0.06, 0.0, 0.0, 0.06)),
+    ("bottom_right6", (0.0, 0.0, 0.06, 0.06)),
+)
+PHASH_MAX_DISTANCE = 8
+DHASH_MAX_DISTANCE = 10
+_MASK64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoHashes:
+    """pHash and dHash (unsigned 64-bit ints), one of each per entry of :data:`CROPS`."""
+
+    phash: tuple[int, ...]
+    dhash: tuple[int, ...]
+
+    def hex(self) -> list[str]:
+        """``phash:dhash`` per crop as 16-digit hex pairs, e.g. for logs and JSON."""
+        return [f"{p:016x}:{d:016x}" for p, d in zip(self.phash, self.dhash, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class HashMatch:
+    """The closest agreeing pair of crops (names from :data:`CROPS`) and their distances."""
+
+    phash_distance: int
+    dhash_distance: int
+    crops: tuple[str, str]
+
+
+def _to_int(h: imagehash.ImageHash) -> int:
+    """Row-major bits, first bit most significant (the order of ImageHash's hex form)."""
+    return int.from_bytes(np.packbits(h.hash.flatten()).tobytes(), "big")
+
+
+def _crop(im: Image.Image, cut: tuple[float, float, float, float]) -> Image.Image:
+    if not any(cut):
+        return im
+    left, top, right, bottom = cut
+    w, h = im.size
+    return im.crop((round(w * left), round(h * top), w - round(w * right), h - round(h * bottom)))
+
+
+def perceptual_hashes(im: Image.Image) -> PhotoHashes:
+    """Hashes of a decoded image; pass the sanitised thumbnail (320 px): thresholds were
+    measured on it, and it is ~25 times faster than the full image (about 3-8 ms here).
+    A box-filtered smaller copy was tried and made crops up to 4 bits less alike."""
+    gray = im.convert("L")
+    crops = [_crop(gray, cut) for _, cut in CROPS]
+    return PhotoHashes(
+        phash=tuple(_to_int(imagehash.phash(c)) for c in crops),
+        dhash=tuple(_to_int(imagehash.dhash(c)) for c in crops),
+    )
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & _MASK64).bit_count()
+
+
+def compare(a: PhotoHashes, b: PhotoHashes, *, phash_max: int = PHASH_MAX_DISTANCE,
+            dhash_max: int = DHASH_MAX_DISTANCE) -> HashMatch | None:
+    """The best crop pair where both hashes are within their thresholds, or None."""
+    best: HashMatch | None = None
+    for i, (pa, da) in enumerate(zip(a.phash, a.dhash, strict=True)):
+        for j, (pb, db) in enumerate(zip(b.phash, b.dhash, strict=True)):
+            dp, dd = hamming(pa, pb), hamming(da, db)
+            if dp <= phash_max and dd <= dhash_max and (best is None or dp + dd < best.phash_distance
+                                                        + best.dhash_distance):
+                best = HashMatch(dp, dd, (CROPS[i][0], CROPS[j][0]))
+    return best
+
+
+def band_keys(hashes: PhotoHashes, bands: int = 4) -> frozenset[int]:
+    """Index keys ``band << bits | value`` of every crop's pHash (non-negative, < 2**18 for
+    4 bands, at most 44 per photo); two photos whose pHashes (any crops) differ in fewer
+    than ``bands`` bits share a key. More bands find more distant pairs but fetch more
+    candidates."""
+    if bands <= 0 or 64 % bands:
+        raise ValueError("bands must divide 64")
+    bits = 64 // bands
+    mask = (1 << bits) - 1
+    return frozenset((band << bits) | ((h >> (band * bits)) & mask)
+                     for h in hashes.phash for band in range(bands))
+
+
+def to_signed64(value: int) -> int:
+    """An unsigned 64-bit hash as a signed BIGINT for PostgreSQL/SQLite columns."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def from_signed64(value: int) -> int:
+    return value & _MASK64
+
+
+def content_sha256(data: bytes) -> str:
+    """Hex SHA-256 of bytes: the same original file uploaded twice."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def pixel_sha256(im: Image.Image) -> str:
+    """Hex SHA-256 of decoded pixels (mode, size, data): same pixels, e.g. only EXIF edited."""
+    digest = hashlib.sha256(f"{im.mode}:{im.width}x{im.height}:".encode())
+    digest.update(im.tobytes())
+    return digest.hexdigest()
+
+
+class HashIndex:
+    """In-memory band index, for a batch or a test; the database does the same with rows."""
+
+    def __init__(self, bands: int = 4) -> None:
+        self._bands = bands
+        self._by_key: dict[int, set[Hashable]] = defaultdict(set)
+        self._hashes: dict[Hashable, PhotoHashes] = {}
+
+    def add(self, photo_id: Hashable, hashes: PhotoHashes) -> None:
+        self._hashes[photo_id] = hashes
+        for key in band_keys(hashes, self._bands):
+            self._by_key[key].add(photo_id)
+
+    def candidates(self, hashes: PhotoHashes) -> set[Hashable]:
+        return set().union(*(self._by_key.get(k, ()) for k in band_keys(hashes, self._bands)))
+
+    def matches(self, hashes: PhotoHashes) -> list[tuple[Hashable, HashMatch]]:
+        """Stored photos that :func:`compare` matches with ``hashes``, closest first."""
+        found = [(pid, m) for pid in self.candidates(hashes)
+                 if (m := compare(hashes, self._hashes[pid])) is not None]
+        return sorted(found, key=lambda item: item[1].phash_distance + item[1].dhash_distance)
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def extend(self, items: Iterable[tuple[Hashable, PhotoHashes]]) -> None:
+        for photo_id, hashes in items:
+            self.add(photo_id, hashes)

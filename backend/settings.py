@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     plug_pairing_code_ttl_seconds: int = Field(600, ge=60, le=86_400)
     plug_raw_retention_days: int = Field(35, ge=8, le=3_650)
     plug_batch_size: int = Field(5_000, ge=1, le=100_000)
+    plug_push_per_minute: int = Field(120, ge=1, le=100_000)
+    plug_push_bad_tokens_per_address: int = Field(20, ge=1, le=100_000)
     plug_command_confirm_seconds: float = Field(10.0, gt=0, le=300)
     plug_command_attempts: int = Field(3, ge=1, le=10)
     bridge_metrics_port: int = Field(0, ge=0, le=65535)

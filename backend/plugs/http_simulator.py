@@ -186,6 +186,8 @@ class HttpSimulator:
         except (ValueError, KeyError, TypeError):
             stats.rejected[f"http_{response.status_code}"] += len(readings)
             return True
+        if kind == "RateLimited":
+            return False  # the same batch again, later
         stats.batches += 1
         if kind != "PlugReadingsPushed":
             stats.rejected[_REFUSED.get(kind, kind)] += len(readings)

@@ -16,6 +16,7 @@ from backend.graphql.errors import (
     IdempotencyConflict,
     InvalidToken,
     NotAllowed,
+    RateLimited,
     ValidationFailed,
 )
 from backend.graphql.permissions import Anyone, IsAuthenticated
@@ -39,7 +40,8 @@ PlugPairingCodeResult = Annotated[PlugPairingCode | ValidationFailed | NotAllowe
 PairPlugResult = Annotated[PlugPaired | InvalidToken | AlreadyExists | ValidationFailed | NotAllowed,
                            strawberry.union("PairPlugResult")]
 SwitchPlugResult = Annotated[PlugCommand | ValidationFailed | NotAllowed, strawberry.union("SwitchPlugResult")]
-PushPlugReadingsResult = Annotated[PlugReadingsPushed | InvalidToken | IdempotencyConflict | ValidationFailed,
+PushPlugReadingsResult = Annotated[PlugReadingsPushed | InvalidToken | IdempotencyConflict | ValidationFailed
+                                   | RateLimited,
                                    strawberry.union("PushPlugReadingsResult")]
 
 
@@ -106,8 +108,10 @@ class PlugMutations:
     @returns_errors
     async def push_plug_readings(self, info: Info, device_id: str, token: str, batch_id: str,
                                  readings: list[PlugReadingInput]) -> PushPlugReadingsResult:
-        result = await service.push_readings(info.context.settings, device_id[:100], token[:200], batch_id[:100],
-                                             [_item(r) for r in readings])
+        context = info.context
+        limits = service.PushLimits(context.redis, context.client_address, context.settings)
+        result = await service.push_readings(context.settings, device_id[:100], token[:200], batch_id[:100],
+                                             [_item(r) for r in readings], limits=limits)
         return PlugReadingsPushed(
             accepted=result.accepted, duplicates=result.duplicates, replayed=result.replayed,
             rejected=[PlugReadingRejected(index=i, reason=r) for i, r in result.rejected],

@@ -18,14 +18,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from redis.asyncio import Redis
 from tortoise.transactions import in_transaction
 
 from backend.accounts.principal import Principal
+from backend.accounts.ratelimit import AttemptCounter
 from backend.errors import (
     AlreadyExists,
     IdempotencyConflict,
     InvalidToken,
     NotAllowed,
+    RateLimited,
     ValidationFailed,
 )
 from backend.households.models import Household
@@ -178,18 +181,49 @@ def _digest(items: Sequence[Mapping]) -> str:
     return hashlib.sha256(json.dumps(list(items), sort_keys=True, default=str).encode()).hexdigest()
 
 
-async def _count_reject(vendor: str, reason: RejectReason, n: int = 1) -> None:
+async def _count_reject(vendor: str, reason: RejectReason, now: datetime, n: int = 1) -> None:
     async with in_transaction() as conn:
-        await store.add_reject_counts(conn, datetime.now(UTC).date(), {(vendor, reason.value): n})
+        await store.add_reject_counts(conn, now.date(), {(vendor, reason.value): n})
+
+
+@dataclass(frozen=True)
+class PushLimits:
+    """Redis counters for HTTP pushes: forged tokens per client address, pushes per plug."""
+
+    redis: Redis
+    address: str
+    settings: Settings
+
+    def _bad_tokens(self) -> AttemptCounter:
+        return AttemptCounter(self.redis, "plug-push-bad-token", limit=self.settings.plug_push_bad_tokens_per_address,
+                              window_seconds=300)
+
+    async def check_address(self) -> None:
+        retry = await self._bad_tokens().retry_after(self.address)
+        if retry is not None:
+            raise RateLimited(retry)
+
+    async def bad_token(self) -> None:
+        await self._bad_tokens().hit(self.address)
+
+    async def push(self, plug_id: int) -> None:
+        counter = AttemptCounter(self.redis, "plug-push", limit=self.settings.plug_push_per_minute, window_seconds=60)
+        if await counter.hit(str(plug_id)) > self.settings.plug_push_per_minute:
+            raise RateLimited(await counter.retry_after(str(plug_id)) or 60)
 
 
 async def push_readings(settings: Settings, device_id: str, token: str, batch_id: str,
-                        items: Sequence[Mapping], now: datetime | None = None) -> PushResult:
+                        items: Sequence[Mapping], now: datetime | None = None,
+                        limits: PushLimits | None = None) -> PushResult:
     """Store a batch pushed over HTTP by a bridge holding the plug's token.
 
     A batch id is taken once per plug: the same batch again returns the first result
-    (``replayed``), a different batch under a used id is refused."""
+    (``replayed``), a different batch under a used id is refused. With ``limits`` (the API),
+    an address that sent too many wrong tokens, or a plug pushing too often, is refused
+    with RateLimited."""
     now = now or datetime.now(UTC)
+    if limits is not None:
+        await limits.check_address()
     if not 1 <= len(str(batch_id)) <= 64:
         raise ValidationFailed("batchId", "A batch id has 1 to 64 characters.")
     if not 1 <= len(items) <= MAX_PUSH_ITEMS:
@@ -197,8 +231,12 @@ async def push_readings(settings: Settings, device_id: str, token: str, batch_id
     plug = await Plug.filter(vendor=Vendor.HTTP, device_id=str(device_id), unpaired_at=None).first()
     expected = plug.token_hash if plug else _hash(settings.signing_key, "absent", "plug-token")
     if not hmac.compare_digest(expected or "", _hash(settings.signing_key, str(token), "plug-token")) or plug is None:
-        await _count_reject(Vendor.HTTP.value, RejectReason.BAD_TOKEN)
+        await _count_reject(Vendor.HTTP.value, RejectReason.BAD_TOKEN, now)
+        if limits is not None:
+            await limits.bad_token()
         raise InvalidToken("The plug id or token is wrong, or the plug is no longer paired.")
+    if limits is not None:
+        await limits.push(plug.id)
     digest = _digest(items)
     previous = await PushBatch.get_or_none(plug_id=plug.id, batch_id=batch_id)
     if previous is not None:
@@ -246,20 +284,28 @@ class PlugLive:
     online: bool
 
 
-async def live_state(plug: Plug, now: datetime | None = None) -> PlugLive:
-    """Latest power and whether the plug is online: its last will says so, or it has not
-    reported for ``OFFLINE_AFTER``."""
+async def live_states(plugs: Sequence[Plug], now: datetime | None = None) -> list[PlugLive]:
+    """Latest power and whether each plug is online: paired, reported within
+    ``OFFLINE_AFTER``, and not announced offline by its last will unless it reported since."""
     now = now or datetime.now(UTC)
     from tortoise import Tortoise
 
-    conn = Tortoise.get_connection("default")
-    latest = (await store.latest_power(conn, [plug.id], now - timedelta(days=1))).get(plug.id)
-    seen = await store.last_seen(conn, plug.id, now - timedelta(days=1))
+    latest = await store.latest_readings(Tortoise.get_connection("default"), [p.id for p in plugs],
+                                         now - timedelta(days=1))
+    return [_live(plug, latest.get(plug.id), now) for plug in plugs]
+
+
+def _live(plug: Plug, latest: store.Latest | None, now: datetime) -> PlugLive:
+    seen = latest.seen_at if latest else None
     fresh = seen is not None and now - seen <= OFFLINE_AFTER
-    online = fresh and plug.online is not False and plug.unpaired_at is None
-    if plug.online is False and plug.online_changed_at and seen and seen > plug.online_changed_at:
-        online = fresh  # a reading after the last will means it came back
-    return PlugLive(latest.power_w if latest and fresh else None, seen, online)
+    announced_offline = plug.online is False and not (plug.online_changed_at and seen and seen > plug.online_changed_at)
+    online = fresh and not announced_offline and plug.unpaired_at is None
+    power = latest.power_w if latest and online and latest.power_at and now - latest.power_at <= OFFLINE_AFTER else None
+    return PlugLive(power, seen, online)
+
+
+async def live_state(plug: Plug, now: datetime | None = None) -> PlugLive:
+    return (await live_states([plug], now))[0]
 
 
 @dataclass(frozen=True)
@@ -297,12 +343,19 @@ async def hourly(plug_ids: Sequence[int], start: datetime, end: datetime) -> dic
 
 
 def local_bounds(now: datetime, tz_name: str) -> tuple[datetime, datetime, datetime]:
-    """(start of today, start of this month, start of the next hour) in UTC for a timezone."""
+    """(start of today, start of this month, start of the next hour) in UTC for a timezone.
+
+    Rollups are whole UTC hours, so in a zone whose offset is not whole hours (e.g. +05:30)
+    the local day starts at the UTC hour that contains local midnight."""
     local = now.astimezone(ZoneInfo(tz_name))
     today = local.replace(hour=0, minute=0, second=0, microsecond=0)
     month = today.replace(day=1)
-    next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    return today.astimezone(UTC), month.astimezone(UTC), next_hour
+    next_hour = _utc_hour(now) + timedelta(hours=1)
+    return _utc_hour(today), _utc_hour(month), next_hour
+
+
+def _utc_hour(dt: datetime) -> datetime:
+    return dt.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 async def energy_since(plug_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, tuple[float, float]]:

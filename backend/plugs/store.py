@@ -341,40 +341,45 @@ async def hours_of(conn: BaseDBAsyncClient, plug_ids: Sequence[int], start: date
             for r in rows]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Latest:
+    """A plug's newest reading since a point in time, and its newest one carrying power."""
+
     plug_id: int
-    ts: datetime
+    seen_at: datetime
+    power_at: datetime | None
     power_w: float | None
 
 
-async def latest_power(conn: BaseDBAsyncClient, plug_ids: Sequence[int], since: datetime) -> dict[int, Latest]:
-    """Each plug's latest reading that carries power, if one arrived since ``since``."""
-    out: dict[int, Latest] = {}
-    for plug_id in plug_ids:
-        if is_postgres(conn):
-            rows = await conn.execute_query_dict(
-                "SELECT ts, power_w FROM plug_reading WHERE plug_id = $1 AND ts >= $2 AND power_w IS NOT NULL "
-                "ORDER BY ts DESC LIMIT 1", [plug_id, since])
-        else:
-            rows = await conn.execute_query_dict(
-                "SELECT ts, power_w FROM plug_reading WHERE plug_id = ? AND ts >= ? AND power_w IS NOT NULL "
-                "ORDER BY ts DESC LIMIT 1", [plug_id, _us(since)])
-        if rows:
-            ts = rows[0]["ts"]
-            out[plug_id] = Latest(plug_id, ts if isinstance(ts, datetime) else _from_us(ts), rows[0]["power_w"])
-    return out
+_PG_LATEST = """
+SELECT p.id AS plug_id, seen.ts AS seen_at, pw.ts AS power_at, pw.power_w
+FROM unnest($1::int[]) AS p(id)
+JOIN LATERAL (SELECT ts FROM plug_reading r WHERE r.plug_id = p.id AND r.ts >= $2
+              ORDER BY ts DESC LIMIT 1) seen ON true
+LEFT JOIN LATERAL (SELECT ts, power_w FROM plug_reading r WHERE r.plug_id = p.id AND r.ts >= $2
+                   AND r.power_w IS NOT NULL ORDER BY ts DESC LIMIT 1) pw ON true"""
 
 
-async def last_seen(conn: BaseDBAsyncClient, plug_id: int, since: datetime) -> datetime | None:
-    """When the plug's latest reading was taken, if since ``since``."""
+async def latest_readings(conn: BaseDBAsyncClient, plug_ids: Sequence[int], since: datetime) -> dict[int, Latest]:
+    """Per plug that reported since ``since``: when it last did, and its latest power (one
+    query on PostgreSQL, two on SQLite, whatever the number of plugs)."""
+    ids = sorted(set(plug_ids))
+    if not ids:
+        return {}
     if is_postgres(conn):
-        value = await conn.execute_query_dict(
-            "SELECT max(ts) AS ts FROM plug_reading WHERE plug_id = $1 AND ts >= $2", [plug_id, since])
-    else:
-        value = await conn.execute_query_dict(
-            "SELECT max(ts) AS ts FROM plug_reading WHERE plug_id = ? AND ts >= ?", [plug_id, _us(since)])
-    ts = value[0]["ts"] if value else None
-    if ts is None:
-        return None
-    return ts if isinstance(ts, datetime) else _from_us(ts)
+        rows = await conn.execute_query_dict(_PG_LATEST, [ids, since])
+        return {r["plug_id"]: Latest(r["plug_id"], r["seen_at"], r["power_at"], r["power_w"]) for r in rows}
+    marks = ", ".join("?" * len(ids))
+    seen = await conn.execute_query_dict(
+        f"SELECT plug_id, max(ts) AS ts FROM plug_reading WHERE plug_id IN ({marks}) AND ts >= ? GROUP BY plug_id",
+        [*ids, _us(since)])
+    # SQLite takes the bare column power_w from the row holding max(ts)
+    power = {r["plug_id"]: r for r in await conn.execute_query_dict(
+        f"SELECT plug_id, max(ts) AS ts, power_w FROM plug_reading WHERE plug_id IN ({marks}) AND ts >= ? "
+        "AND power_w IS NOT NULL GROUP BY plug_id", [*ids, _us(since)])}
+    out = {}
+    for row in seen:
+        pw = power.get(row["plug_id"])
+        out[row["plug_id"]] = Latest(row["plug_id"], _from_us(row["ts"]), _from_us(pw["ts"]) if pw else None,
+                                     pw["power_w"] if pw else None)
+    return out

@@ -74,8 +74,7 @@ class PlugLoaders:
         return [latest.get(i) for i in plug_ids]
 
     async def _load_live(self, plugs: Sequence[PlugModel]) -> list[service.PlugLive]:
-        # the store reads the latest reading per plug; there is no multi-plug query to batch into
-        return [await service.live_state(plug, self.now) for plug in plugs]
+        return await service.live_states(plugs, self.now)
 
     async def _load_energy(self, plug_ids: Sequence[int]) -> list[Energy]:
         today, month, next_hour = service.local_bounds(self.now, self.tz_name)

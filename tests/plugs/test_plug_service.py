@@ -230,3 +230,40 @@ async def test_http_push_token_replay_and_validation(db):
         await service.push_readings(db, "bridge-kitchen-1", paired.token, "b", items * 201, now=now)
     rejects = await _rejects()
     assert rejects[("http", "bad_token")] == 2 and rejects[("*", "duplicate")] == 5
+
+
+async def test_live_state_of_several_plugs(db):
+    """Fresh plugs are online with their latest power; a stale, unpaired or announced-offline
+    plug is not, and shows no power."""
+    world = await build_world()
+    parent = await principal_of(world.family_a1.parent)
+    now = datetime.now(UTC).replace(microsecond=0)
+    names = ["tasmota_LIVE1", "tasmota_LIVE2", "tasmota_LIVE3", "tasmota_LIVE4", "tasmota_LIVE5"]
+    plugs = [(await _pair(db, world.family_a1.parent, Vendor.TASMOTA, n, n[-5:])).plug for n in names]
+    ingestor = Ingestor()
+    await ingestor.directory.refresh()
+    ages = {0: 60, 1: 60, 2: 20 * 60, 3: 60}  # seconds since the latest reading; plug 4 never reported
+    for index, age in ages.items():
+        for extra, watts in ((120, 10.0), (0, 42.0 + index)):
+            ts = now - timedelta(seconds=age + extra)
+            for topic, payload in render_reading(Vendor.TASMOTA, names[index], ts, watts, 1000.0 + index,
+                                                 service.ZoneInfo("Asia/Seoul")):
+                ingestor.submit(topic, payload, received_at=ts)
+    await ingestor.flush()
+    await service.unpair_plug(parent, plugs[1].id)
+    await Plug.filter(id=plugs[3].id).update(online=False, online_changed_at=now)
+    live = await service.live_states([await Plug.get(id=p.id) for p in plugs], now)
+    assert [(s.online, s.power_w) for s in live] == [(True, 42.0), (False, None), (False, None), (False, None),
+                                                      (False, None)]
+    assert live[2].last_seen_at == now - timedelta(seconds=20 * 60) and live[4].last_seen_at is None
+
+
+@pytest.mark.parametrize(("tz", "today", "month"), [
+    ("Asia/Seoul", datetime(2026, 5, 14, 15, tzinfo=UTC), datetime(2026, 4, 30, 15, tzinfo=UTC)),
+    # +05:30: the day starts in the UTC hour that holds local midnight (18:30 → 18:00)
+    ("Asia/Kolkata", datetime(2026, 5, 14, 18, tzinfo=UTC), datetime(2026, 4, 30, 18, tzinfo=UTC)),
+    ("Asia/Kathmandu", datetime(2026, 5, 14, 18, tzinfo=UTC), datetime(2026, 4, 30, 18, tzinfo=UTC)),
+])
+def test_local_bounds_are_whole_utc_hours(tz, today, month):
+    now = datetime(2026, 5, 15, 7, 41, 12, tzinfo=UTC)
+    assert service.local_bounds(now, tz) == (today, month, datetime(2026, 5, 15, 8, tzinfo=UTC))

@@ -57,6 +57,7 @@ mutation($device: String!, $token: String!, $batch: String!, $readings: [PlugRea
     ... on PlugReadingsPushed { accepted duplicates replayed rejected { index reason } }
     ... on Error { message }
     ... on ValidationFailed { field }
+    ... on RateLimited { retryAfterSeconds }
   }
 }"""
 HOURLY = """
@@ -334,10 +335,12 @@ async def test_hourly_allows_exactly_31_days(world, client, db):
 
 
 async def test_energy_of_many_plugs_is_read_in_batches(world, client, db, count_queries):
-    """Energy and hourly fields cost the same number of queries for one plug or several."""
+    """Live state, energy, hourly and command fields cost the same number of queries for one
+    plug or several."""
     parent = await sign_in(client, world.family_a1.parent.email)
     query = """query($h: ID!) { plugs(householdId: $h) { ... on PlugList { items {
-        id todayKwh monthKwh todayCoverage hourly { ... on PlugHourly { hours { kwh } } } } } } }"""
+        id online powerW lastSeenAt lastCommand { status } todayKwh monthKwh todayCoverage
+        hourly { ... on PlugHourly { hours { kwh } } } } } } }"""
     variables = {"h": str(world.family_a1.household.id)}
     await _paired(db, world.family_a1.parent, device_id="tasmota_1")
     count_queries.statements.clear()
@@ -391,3 +394,39 @@ async def test_switch_plug_and_follow_its_command(world, client, db):
     again = (await gql(client, SWITCH, {"id": str(plug.id), "on": True}, parent))["data"]["switchPlug"]
     latest = (await gql(client, LAST_COMMAND, {"id": str(plug.id)}, parent))["data"]["plug"]["lastCommand"]
     assert latest["id"] == again["id"] and latest["status"] == "PENDING"
+
+
+async def test_http_push_is_rate_limited_per_plug_and_per_address(world, db):
+    """A plug pushing too often, and an address sending forged tokens, get RateLimited;
+    a refused push stores nothing."""
+    import httpx
+
+    from backend.app import create_app
+
+    settings = db.model_copy(update={"plug_push_per_minute": 3, "plug_push_bad_tokens_per_address": 2})
+    app = create_app(settings, manage_db=False)
+    paired = await _paired(db, world.family_a1.parent, Vendor.HTTP, "bridge-rate-1", "Heater")
+    now = datetime.now(UTC)
+
+    def push(batch: str, token: str = paired.token) -> dict:
+        return {"device": "bridge-rate-1", "token": token, "batch": batch,
+                "readings": [{"ts": (now - timedelta(seconds=60 - int(batch[1:]))).isoformat(), "powerW": 5.0}]}
+    try:
+        for address in ("10.0.0.1", "10.0.0.2"):
+            transport = httpx.ASGITransport(app=app, client=(address, 4567))
+            async with httpx.AsyncClient(transport=transport, base_url="http://pvpp.test") as c:
+                if address == "10.0.0.1":
+                    kinds = [(await gql(c, PUSH, push(f"b{i}")))["data"]["pushPlugReadings"]["__typename"]
+                             for i in range(4)]
+                    assert kinds == ["PlugReadingsPushed"] * 3 + ["RateLimited"]
+                    forged = [(await gql(c, PUSH, push(f"f{i}", "wrong")))["data"]["pushPlugReadings"]["__typename"]
+                              for i in range(3)]
+                    assert forged == ["InvalidToken", "InvalidToken", "RateLimited"]
+                    limited = (await gql(c, PUSH, push("b9")))["data"]["pushPlugReadings"]
+                    assert limited["__typename"] == "RateLimited" and limited["retryAfterSeconds"] > 0
+                else:  # another address is not blocked by the first one's forgeries
+                    other = (await gql(c, PUSH, push("f5", "wrong")))["data"]["pushPlugReadings"]
+                    assert other["__typename"] == "InvalidToken"
+    finally:
+        await app.state.redis.aclose()
+    assert await PushBatch.filter(plug_id=paired.plug.id).count() == 3

@@ -1186,6 +1186,7 @@ query Plugs($hA1: ID!, $hA2: ID!, $hB: ID!, $pA1: ID!, $pA2: ID!, $pB: ID!) {
   pB: plug(id: $pB) { __typename ...Plg }
 }
 fragment Plg on Plug { __typename id name vendor deviceId pairedAt unpairedAt online lastSeenAt powerW relayOn
+  lastCommand { id on status attempts purpose createdAt sentAt finishedAt error }
   todayKwh todayCoverage monthKwh monthCoverage
   hourly { __typename ... on PlugHourly { start end hours { hour kwh coverage missing resets } } } }
 """

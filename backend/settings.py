@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     mqtt_version: int = Field(5, ge=4, le=5)
     mqtt_client_id: str = Field("pvpp-bridge", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     mqtt_shared_group: str = Field("", max_length=32, pattern=r"^[A-Za-z0-9_-]*$")
+    electricity_price_won_per_kwh: float = Field(150.0, gt=0, le=10_000)
+    tou_table_path: Path | None = None
     plug_pairing_code_ttl_seconds: int = Field(600, ge=60, le=86_400)
     plug_raw_retention_days: int = Field(35, ge=8, le=3_650)
     plug_batch_size: int = Field(5_000, ge=1, le=100_000)

@@ -202,6 +202,7 @@ wallet(student_a1)                   Y     Y     N     N    N    N    N    N    
 # operator: a typed failure, not a crash (backend/rewards/queries.py must not UserModel.get a missing id)
 wallet(missing)                      N     N     N     N    N    N    N    N    N   E   U
 programmes                           Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+laundryWindow                        Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 # the ledger's key, checkpoints and proofs are public; two checkpoints are published first
 ledgerVerifierKey                    Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
 ledgerCheckpoint(latest)             Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
@@ -288,7 +289,7 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
                              "coinsIssuedWon", "municipality", "enrolledSchoolIds", "createdAt")},
     # reachable only through plugs(householdId) / plug(id), i.e. by the household's members, operators
     "Plug": {
-        "public": ("id", "name", "vendor", "pairedAt", "unpairedAt", "online", "lastSeenAt", "powerW", "relayOn", "lastCommand",
+        "public": ("id", "name", "vendor", "pairedAt", "unpairedAt", "online", "lastSeenAt", "powerW", "relayOn", "lastCommand", "standby",
                    "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly"),
         "D": ("deviceId",),  # what pairing uses: parents and operators
     },
@@ -302,7 +303,7 @@ PAYLOAD_TYPES = {
     "ActivityLogged", "ActivityList", "ActivityType", "ActivityParameter", "SavingsAssumption",
     "LedgerCheckpoint", "InclusionProof", "ConsistencyProof",
     "IdempotencyConflict", "LimitReached", "InsufficientBalance", "InvalidRedemptionCode",
-    "PlugList", "PlugHour", "PlugCommand", "PlugHourly", "PlugPairingCode", "PlugPaired", "PlugReadingsPushed",
+    "PlugList", "PlugHour", "PlugCommand", "PlugStandby", "LaundryWindow", "PlugHourly", "PlugPairingCode", "PlugPaired", "PlugReadingsPushed",
     "PlugReadingRejected", "PlugIngestStats", "PlugRejectCount",
 }
 
@@ -865,6 +866,10 @@ OPERATIONS: dict[str, Operation] = {
         "programmes", "query { programmes { __typename id year } }", None,
         check=lambda ctx, t, v: None if _ids(v) == {ctx.programme_id("A"), ctx.programme_id("B")} else f"got {v}",
     ),
+    "laundryWindow": Operation(
+        "laundryWindow", f"query {{ laundryWindow(hours: 2) {{ {_error_fragment('LaundryWindow', 'startHour period')} }} }}",
+        "LaundryWindow", check=lambda ctx, t, v: None if v["period"] == "off_peak" else f"got {v}",
+    ),
     "ledgerVerifierKey": Operation(
         "ledgerVerifierKey", "query { ledgerVerifierKey }", None,
         check=lambda ctx, t, v: None if ctx.settings and v == ledger_key(ctx.settings).verifier_key else f"got {v}",
@@ -1187,6 +1192,7 @@ query Plugs($hA1: ID!, $hA2: ID!, $hB: ID!, $pA1: ID!, $pA2: ID!, $pB: ID!) {
 }
 fragment Plg on Plug { __typename id name vendor deviceId pairedAt unpairedAt online lastSeenAt powerW relayOn
   lastCommand { id on status attempts purpose createdAt sentAt finishedAt error }
+  standby { watts kwhPerYear wonPerYear nightHours }
   todayKwh todayCoverage monthKwh monthCoverage
   hourly { __typename ... on PlugHourly { start end hours { hour kwh coverage missing resets } } } }
 """

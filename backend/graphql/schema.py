@@ -33,6 +33,7 @@ from backend.plugs.mutations import PlugMutations
 from backend.plugs.queries import PlugQueries
 from backend.rewards.mutations import RewardMutations
 from backend.rewards.queries import RewardQueries
+from backend.savings.queries import SavingsQueries
 from backend.schools.mutations import SchoolMutations
 from backend.schools.queries import SchoolQueries
 from backend.settings import Settings
@@ -40,7 +41,7 @@ from backend.settings import Settings
 log = logging.getLogger("pvpp.graphql")
 
 Query = merge_types("Query", (AccountQueries, HouseholdQueries, SchoolQueries, MunicipalityQueries,
-                              ActivityQueries, RewardQueries, LedgerQueries, PlugQueries))
+                              ActivityQueries, RewardQueries, LedgerQueries, PlugQueries, SavingsQueries))
 Mutation = merge_types(
     "Mutation", (AccountMutations, HouseholdMutations, SchoolMutations, MunicipalityMutations,
                  ActivityMutations, RewardMutations, PlugMutations),

@@ -29,6 +29,8 @@ from backend.plugs.models import CommandStatus
 from backend.plugs.models import Plug as PlugModel
 from backend.plugs.models import PlugCommand as PlugCommandModel
 from backend.plugs.readings import Vendor
+from backend.savings import ebrain
+from backend.savings.standby import StandbyEstimate
 
 PlugVendor = strawberry.enum(Vendor, name="PlugVendor")
 PlugCommandStatus = strawberry.enum(CommandStatus, name="PlugCommandStatus",
@@ -61,6 +63,7 @@ class PlugLoaders:
     """One per request: every plug of the response is read at the same ``now``."""
 
     tz_name: str
+    price_won_per_kwh: float = 0.0
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
@@ -68,6 +71,11 @@ class PlugLoaders:
         self.energy: DataLoader[int, Energy] = DataLoader(self._load_energy)
         self.hours: DataLoader[tuple[int, datetime, datetime], list[service.HourPoint]] = DataLoader(self._load_hours)
         self.last_command: DataLoader[int, PlugCommandModel | None] = DataLoader(self._load_last_command)
+        self.standby: DataLoader[int, StandbyEstimate | None] = DataLoader(self._load_standby)
+
+    async def _load_standby(self, plug_ids: Sequence[int]) -> list[StandbyEstimate | None]:
+        found = await ebrain.standby_of(plug_ids, self.now, self.tz_name, self.price_won_per_kwh)
+        return [found.get(i) for i in plug_ids]
 
     async def _load_last_command(self, plug_ids: Sequence[int]) -> list[PlugCommandModel | None]:
         latest = await commands.latest_commands(plug_ids)
@@ -99,7 +107,8 @@ def plug_loaders(info: Info) -> PlugLoaders:
     context: Context = info.context
     loaders = context.__dict__.get("_plug_loaders")
     if loaders is None:
-        loaders = context.__dict__["_plug_loaders"] = PlugLoaders(context.settings.display_timezone)
+        loaders = context.__dict__["_plug_loaders"] = PlugLoaders(context.settings.display_timezone,
+                                                                  context.settings.electricity_price_won_per_kwh)
     return loaders
 
 
@@ -147,6 +156,16 @@ class PlugHourly:
 
 
 PlugHourlyResult = Annotated[PlugHourly | ValidationFailed, strawberry.union("PlugHourlyResult")]
+
+
+@public_type
+@strawberry.type(description="A plug's always-on (standby) power, read from its quietest night hours "
+                             "(01-05 local) over the last 14 days, and what it costs over a year.")
+class PlugStandby:
+    watts: float
+    kwh_per_year: float
+    won_per_year: int = strawberry.field(description="At the configured electricity price")
+    night_hours: int = strawberry.field(description="Well-covered night hours the estimate rests on")
 
 
 @public_type
@@ -212,6 +231,14 @@ class Plug:
     @visible(description="The relay's last confirmed state, if the plug reports it.")
     def relay_on(self) -> bool | None:
         return self.model.relay_on
+
+    @visible(description="Always-on power and its yearly cost; null until there are enough night readings.")
+    async def standby(self, info: Info) -> PlugStandby | None:
+        found = await plug_loaders(info).standby.load(self.model.id)
+        if found is None:
+            return None
+        return PlugStandby(watts=round(found.watts, 2), kwh_per_year=round(found.kwh_per_year, 2),
+                           won_per_year=round(found.won_per_year), night_hours=found.samples)
 
     @visible(description="The newest switch command and whether the plug confirmed it.")
     async def last_command(self, info: Info) -> PlugCommand | None:

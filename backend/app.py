@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from backend.db import close_db, init_db
 from backend.graphql.schema import schema_for
@@ -19,6 +19,7 @@ from backend.ledger.http import checkpoint_endpoint, verifier_key_endpoint
 from backend.operations.health import healthz
 from backend.operations.logs import configure_logging
 from backend.operations.metrics import MetricsMiddleware, metrics_endpoint
+from backend.photos.http import photo_file_endpoint
 from backend.settings import Settings, SettingsError, get_settings
 
 
@@ -57,10 +58,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         routes=[
             Route("/", _root),
             Route("/graphql", view),
+            WebSocketRoute("/graphql", view),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/metrics", metrics_endpoint),
             Route("/ledger/checkpoint", checkpoint_endpoint),
             Route("/ledger/verifier-key", verifier_key_endpoint),
+            Route("/photos/{photo_id:int}/{variant:str}", photo_file_endpoint),  # signed URLs only
         ],
         middleware=[Middleware(MetricsMiddleware)],
         exception_handlers={404: _not_found, 405: _not_found},

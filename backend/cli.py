@@ -71,6 +71,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_ml(args: argparse.Namespace) -> int:
+    if args.rest[:1] == ["export-reviewed"]:
+        from backend.photos.export import main as export_reviewed
+
+        return export_reviewed(args.rest[1:], get_settings())
     from ml_models.photo_classifier.cli import main as ml_main
 
     return ml_main(args.rest)
@@ -121,7 +125,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("bench", _cmd_bench, "run a benchmark from benchmarks/ (e.g. 'api')")
     p.add_argument("name", help="benchmark name")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the benchmark")
-    p = add("ml", _cmd_ml, "photo classifier: export (needs the 'ml' extra), train, evaluate")
+    p = add("ml", _cmd_ml, "photo classifier: export (needs the 'ml' extra), train, evaluate, export-reviewed")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="the ml command and its options (see pvpp ml --help)")
     ledger = sub.add_parser("ledger", help="ledger operations", description="ledger operations")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, metavar="LEDGER_COMMAND")

@@ -19,6 +19,8 @@ MODEL_MODULES = [
     "backend.activities.models",
     "backend.ledger.models",
     "backend.plugs.models",
+    "backend.photos.models",
+    "backend.dr.models",
 ]
 
 

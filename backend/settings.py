@@ -73,6 +73,28 @@ class Settings(BaseSettings):
     plug_command_confirm_seconds: float = Field(10.0, gt=0, le=300)
     plug_command_attempts: int = Field(3, ge=1, le=10)
     bridge_metrics_port: int = Field(0, ge=0, le=65535)
+    dr_min_notice_minutes: int = Field(60, ge=0, le=10_080)
+    dr_max_duration_minutes: int = Field(240, ge=5, le=1_440)
+    dr_opt_out_grace_minutes: int = Field(15, ge=0, le=240)
+    dr_push_seconds: float = Field(5.0, gt=0, le=300)
+    dr_live_seconds: float = Field(10.0, gt=0, le=600)
+    dr_reference_days: int = Field(10, ge=1, le=60)
+    dr_reference_min_days: int = Field(3, ge=1, le=60)
+    dr_min_aggregate_households: int = Field(5, ge=1, le=1_000)
+
+    # photo evidence (docs/photos.md)
+    photo_dir: Path | None = None
+    photo_max_upload_bytes: int = Field(12 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)
+    photo_url_ttl_seconds: int = Field(300, ge=10, le=3_600)
+    photo_model_path: Path | None = None
+    photo_model_check_seconds: float = Field(30.0, ge=0, le=3_600)
+    photo_auto_accept_confidence: float = Field(0.90, ge=0.5, le=1.0)
+    photo_auto_reject_invalid_confidence: float = Field(0.97, ge=0.5, le=1.01)
+    photo_auto_reject_screenshot_score: float = Field(0.90, ge=0.5, le=1.01)
+    photo_auto_reject_uniform_score: float = Field(0.90, ge=0.5, le=1.01)
+    photo_capture_max_days: int = Field(3, ge=0, le=366)
+    photo_verify_retry_seconds: int = Field(60, ge=1, le=3_600)
+    photo_ocr_enabled: bool = True
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -89,6 +111,11 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under ``var_dir``."""
         return self.database_url or f"sqlite://{(self.var_dir / 'pvpp.sqlite3').as_posix()}"
+
+    @property
+    def photo_store_dir(self) -> Path:
+        """Where sanitised photos are kept: ``PVPP_PHOTO_DIR`` or ``var_dir/photos``."""
+        return self.photo_dir or self.var_dir / "photos"
 
     @property
     def mqtt_address(self) -> tuple[str, int]:

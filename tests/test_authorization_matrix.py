@@ -24,6 +24,10 @@ Expectations are data (the grids below); tests are generated from them, grouped 
   the household's parents and operators; pairing with a code: whoever holds it, except a member
   of another household; ingestion statistics: operators; pushing readings is authenticated by
   the plug's token, not a session, so it is open to anonymous callers;
+- DR events: operators create them anywhere, officers for their municipality, school admins for
+  their school; the creator and operators cancel them; an event is seen by those who may manage
+  it and by the members of households taking part; only a parent opts the household out, and
+  only a parent lets DR events switch a plug (not even an operator can consent for them);
 - anonymous requests are refused with ``UNAUTHENTICATED`` (HTTP 401), except sign-up,
   sign-in, refresh and the ledger's public queries; a successful sign-in makes the rest of its
   request the user's own;
@@ -50,6 +54,7 @@ grids below say who may use it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -71,6 +76,8 @@ from backend.accounts.models import (
 from backend.activities import service as activity_service
 from backend.activities.models import Activity
 from backend.codes import local_today
+from backend.dr import service as dr_service
+from backend.dr.models import DrEvent, DrParticipation, DrScope
 from backend.graphql.schema import build_schema
 from backend.households.models import Household
 from backend.ledger.checkpoints import ledger_key, publish_checkpoint
@@ -78,6 +85,7 @@ from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import Checkpoint, LedgerEntry
 from backend.ledger.service import ledger_transaction
 from backend.municipalities.models import Municipality
+from backend.photos.models import Photo, PhotoTrainingConsent
 from backend.plugs import service as plug_service
 from backend.plugs.models import PairingCode, Plug, PlugCommand, PushBatch
 from backend.plugs.readings import Vendor
@@ -258,6 +266,42 @@ switchPlug(b)                        N     N     N     N    N    N    N    N    
 switchPlug(missing)                  N     N     N     N    N    N    N    N    N   N   U
 # authenticated by the token of an HTTP plug of a1, whoever (or no one) is signed in
 pushPlugReadings(token)              Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+# photo evidence: a photo of student_a1 waits for review (teacher_a has no class: the whole school);
+# guardians, teachers and school admins review; officers never see children's photos
+photo(a1)                            Y     Y     N     N    Y    Y    N    N    N   Y   U
+photo(missing)                       N     N     N     N    N    N    N    N    N   N   U
+photoReviewQueue                     N     Y     N     Y    Y    Y    Y    N    N   Y   U
+photoVerifierHealth                  N     N     N     N    N    N    N    N    N   Y   U
+uploadActivityPhoto(a1)              Y     N     N     N    N    N    N    N    N   N   U
+uploadActivityPhoto(missing)         N     N     N     N    N    N    N    N    N   N   U
+reviewPhoto(a1)                      N     Y     N     N    Y    Y    N    N    N   Y   U
+reviewPhoto(missing)                 N     N     N     N    N    N    N    N    N   N   U
+confirmBillReading(a1)               Y     N     N     N    N    N    N    N    N   N   U
+confirmBillReading(missing)          N     N     N     N    N    N    N    N    N   N   U
+setPhotoTrainingConsent(self)        Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+setPhotoTrainingConsent(student_a1)  Y     Y     N     N    N    N    N    N    N   N   U
+# DR events: A (municipality A, by officer_a), B (municipality B, by officer_b), S (school A, by admin_a)
+drEvents                             Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
+drEvent(A)                           Y     Y     Y     Y    N    N    N    Y    N   Y   U
+drEvent(B)                           N     N     N     N    N    N    N    N    Y   Y   U
+drEvent(S)                           Y     Y     Y     Y    N    Y    N    N    N   Y   U
+drEvent(missing)                     N     N     N     N    N    N    N    N    N   N   U
+drLiveView(A)                        Y     Y     Y     Y    N    N    N    Y    N   Y   U
+drLiveView(B)                        N     N     N     N    N    N    N    N    Y   Y   U
+drLiveView(missing)                  N     N     N     N    N    N    N    N    N   N   U
+createDrEvent(A)                     N     N     N     N    N    N    N    Y    N   Y   U
+createDrEvent(S)                     N     N     N     N    N    Y    N    N    N   Y   U
+createDrEvent(national)              N     N     N     N    N    N    N    N    N   Y   U
+createDrEvent(missing)               N     N     N     N    N    N    N    N    N   E   U
+cancelDrEvent(A)                     N     N     N     N    N    N    N    Y    N   Y   U
+cancelDrEvent(S)                     N     N     N     N    N    Y    N    N    N   Y   U
+cancelDrEvent(missing)               N     N     N     N    N    N    N    N    N   N   U
+setDrParticipation(a1)               N     Y     N     N    N    N    N    N    N   N   U
+setDrParticipation(a2)               N     N     N     Y    N    N    N    N    N   N   U
+setDrParticipation(missing)          N     N     N     N    N    N    N    N    N   N   U
+setPlugDrAutomation(a1)              N     Y     N     N    N    N    N    N    N   N   U
+setPlugDrAutomation(b)               N     N     N     N    N    N    N    N    N   N   U
+setPlugDrAutomation(missing)         N     N     N     N    N    N    N    N    N   N   U
 """
 EXPECTED_OPERATIONS = _parse_grid(OPERATION_GRID)
 
@@ -290,7 +334,7 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
     # reachable only through plugs(householdId) / plug(id), i.e. by the household's members, operators
     "Plug": {
         "public": ("id", "name", "vendor", "pairedAt", "unpairedAt", "online", "lastSeenAt", "powerW", "relayOn", "lastCommand", "standby",
-                   "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly"),
+                   "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly", "drAutomation"),
         "D": ("deviceId",),  # what pairing uses: parents and operators
     },
 }
@@ -305,6 +349,14 @@ PAYLOAD_TYPES = {
     "IdempotencyConflict", "LimitReached", "InsufficientBalance", "InvalidRedemptionCode",
     "PlugList", "PlugHour", "PlugCommand", "PlugStandby", "LaundryWindow", "PlugHourly", "PlugPairingCode", "PlugPaired", "PlugReadingsPushed",
     "PlugReadingRejected", "PlugIngestStats", "PlugRejectCount",
+    # photo evidence: scope is decided where a photo is reached (photo, photoReviewQueue, the mutations:
+    # rows above); a duplicate's thumbnail is shown only to who may see that photo (tests/photos)
+    "Photo", "PhotoWarning", "PhotoDuplicate", "BillReading", "PhotoActivity", "PhotoUploaded", "PhotoReviewQueue",
+    "PhotoVerifierHealth", "PhotoTrainingConsentState", "PhotoRejected", "DuplicatePhoto", "NotAwaitingEvidence",
+    "AlreadyDecided",
+    # reached only through drEvents/drEvent/drLiveView and the subscriptions, which return only
+    # what the caller may see; a household's live view carries aggregates only
+    "DrEvent", "DrEventList", "DrParticipation", "DrLiveView",
 }
 
 FIELD_GRIDS = {
@@ -584,6 +636,57 @@ async def _prepare_http_plug(ctx: Ctx) -> None:
     ctx.extra["plug_token"] = paired.token
 
 
+# -- DR events: state and preparations --------------------------------------------------------
+async def _prepare_dr(ctx: Ctx) -> None:
+    """Events A (municipality A, by officer_a), B (municipality B, by officer_b) and S (school A,
+    by admin_a), all in the next hours; and the plugs."""
+    if "dr" in ctx.extra:
+        return
+    assert ctx.settings is not None
+    await _prepare_plugs(ctx)
+    w, now = ctx.world, datetime.now(UTC)
+    specs = {"A": (w.officer_a, DrScope.MUNICIPALITY, w.muni_a.id, 2),
+             "B": (w.officer_b, DrScope.MUNICIPALITY, w.muni_b.id, 2),
+             "S": (w.admin_a, DrScope.SCHOOL, w.school_a.id, 5)}
+    ctx.extra["dr"] = {}
+    for name, (user, scope, scope_id, hours) in specs.items():
+        ctx.extra["dr"][name] = await dr_service.create_event(
+            ctx.settings, await principal_of(user), title=f"Matrix {name}", scope=scope, scope_id=scope_id,
+            starts_at=now + timedelta(hours=hours), ends_at=now + timedelta(hours=hours + 1), target_kw=3.0)
+
+
+def _dr_id(ctx: Ctx, target: str) -> str:
+    return MISSING_ID if target == "missing" else str(ctx.extra["dr"][target].id)
+
+
+DR_VISIBLE = {"student_a1": "AS", "parent_a1": "AS", "student_a2": "AS", "parent_a2": "AS", "teacher_a": "",
+              "admin_a": "S", "teacher_b": "", "officer_a": "A", "officer_b": "B", "operator": "ABS"}
+
+
+def _check_dr_list(ctx: Ctx, target: str, value: Any) -> str | None:
+    want = {_dr_id(ctx, name) for name in DR_VISIBLE[ctx.role]}
+    got = _ids(value["items"])
+    return None if got == want else f"returned events {got}, expected {want}"
+
+
+def _create_dr_variables(ctx: Ctx, target: str) -> dict[str, Any]:
+    hours = {"A": 10, "S": 20, "national": 30, "missing": 40}[target]
+    scope = {"A": "MUNICIPALITY", "S": "SCHOOL", "national": "NATIONAL", "missing": "MUNICIPALITY"}[target]
+    scope_id = {"A": ctx.muni_id("A"), "S": ctx.school_id("A"), "national": None, "missing": MISSING_ID}[target]
+    start = datetime.now(UTC) + timedelta(hours=hours)
+    return {"input": {"title": f"Matrix {target}", "scope": scope, "scopeId": scope_id, "startsAt": start.isoformat(),
+                      "endsAt": (start + timedelta(hours=1)).isoformat(), "targetKw": 2.5}}
+
+
+async def _dr_state(ctx: Ctx, target: str) -> tuple[Any, ...]:
+    """Everything the DR mutations write: events, households' choices, plugs' DR consent."""
+    return (
+        await DrEvent.all().order_by("id").values_list("id", "state"),
+        await DrParticipation.all().order_by("id").values_list("id", "opted_out"),
+        await Plug.all().order_by("id").values_list("id", "dr_automation"),
+    )
+
+
 def _push_variables(ctx: Ctx, target: str) -> dict[str, Any]:
     ts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     return {"token": ctx.extra["plug_token"], "batch": str(uuid.uuid4()),
@@ -685,6 +788,58 @@ def _check_enrolment(ctx: Ctx, target: str, value: Any) -> str | None:
 def _check_redeemed(ctx: Ctx, target: str, value: Any) -> str | None:
     code = {"A": ctx.world.muni_a.code, "B": ctx.world.muni_b.code}[target]
     return None if (value["amountWon"], value["municipalityCode"]) == (5_000, code) else f"got {value}"
+
+
+@dataclass
+class _MatrixFile:
+    """A file variable: _post sends the request as a GraphQL multipart request."""
+
+    data: bytes
+    name: str = "matrix.jpg"
+    mime: str = "image/jpeg"
+
+
+def _matrix_jpeg() -> bytes:
+    from tests.photos.fixtures.builders import jpeg, photo
+
+    return jpeg(photo(640, 480, seed=7))
+
+
+async def _prepare_photos(ctx: Ctx) -> None:
+    """student_a1: a photo waiting for review, a bill photo, and an activity waiting for its photo."""
+    if "photo_id" in ctx.extra:
+        return
+    from backend.photos import service as photo_service
+    from tests.photos.fixtures.builders import jpeg, photo
+
+    assert ctx.settings is not None
+    student = ctx.world.family_a1.student
+    principal = await principal_of(student)
+    today = local_today(ctx.settings.display_timezone)
+    ids = []
+    for key, type_key, params in (("w1", "waste_found", {"waste_kind": "device_left_on"}),
+                                  ("b1", "bill_comparison", {"this_month_kwh": "310", "same_month_last_year_kwh": "340"}),
+                                  ("w2", "waste_found", {"waste_kind": "empty_room_lights"})):
+        logged = await activity_service.log_activity(principal, ctx.settings, f"matrix-photo-{key}", type_key,
+                                                     today, params)
+        ids.append(logged.activity.id)
+    for activity_id, seed, name in ((ids[0], 1, "photo_id"), (ids[1], 2, "bill_photo")):
+        uploaded = await photo_service.upload_photo(principal, ctx.settings, activity_id, jpeg(photo(640, 480, seed)),
+                                                    "image/jpeg", "a.jpg")
+        await Photo.filter(id=uploaded.photo.id).update(status="needs_review")
+        ctx.extra[name] = str(uploaded.photo.id)
+    ctx.extra["upload_activity"] = str(ids[2])
+
+
+def _photo_id(ctx: Ctx, target: str) -> str:
+    return MISSING_ID if target == "missing" else ctx.extra["photo_id"]
+
+
+def _check_review_queue(ctx: Ctx, target: str, value: Any) -> str | None:
+    want = {ctx.extra["photo_id"], ctx.extra["bill_photo"]} if ctx.role in (
+        "parent_a1", "teacher_a", "admin_a", "operator") else set()
+    got = {item["id"] for item in value["items"]}
+    return None if got == want else f"returned photos {got}, expected {want}"
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -1025,6 +1180,101 @@ OPERATIONS: dict[str, Operation] = {
         check=lambda ctx, t, v: None if (v["accepted"], v["replayed"]) == (1, False) else f"got {v}",
         snapshot=_plug_state, prepare=_prepare_http_plug,
     ),
+    # -- DR events --------------------------------------------------------------------------------
+    "drEvents": Operation(
+        "drEvents", "query { drEvents(upcoming: true) { __typename items { id } } }", "DrEventList",
+        check=_check_dr_list, prepare=_prepare_dr,
+    ),
+    "drEvent": Operation(
+        "drEvent", f"query($id: ID!) {{ drEvent(id: $id) {{ {_error_fragment('DrEvent', 'id title')} }} }}",
+        "DrEvent", variables=lambda ctx, t: {"id": _dr_id(ctx, t)}, check=_is(_dr_id), prepare=_prepare_dr,
+    ),
+    "drLiveView": Operation(
+        "drLiveView",
+        f"query($id: ID!) {{ drLiveView(eventId: $id) {{ {_error_fragment('DrLiveView', 'eventId targetKw')} }} }}",
+        "DrLiveView", variables=lambda ctx, t: {"id": _dr_id(ctx, t)},
+        check=_is(_dr_id, lambda v: v["eventId"]), prepare=_prepare_dr,
+    ),
+    "createDrEvent": Operation(
+        "createDrEvent",
+        f"mutation($input: CreateDrEventInput!) {{ createDrEvent(input: $input) {{ "
+        f"{_error_fragment('DrEvent', 'id title state')} }} }}",
+        "DrEvent", variables=_create_dr_variables,
+        check=lambda ctx, t, v: None if v["title"] == f"Matrix {t}" and v["state"] == "NOTIFIED" else f"got {v}",
+        snapshot=_dr_state, prepare=_prepare_dr,
+    ),
+    "cancelDrEvent": Operation(
+        "cancelDrEvent",
+        f"mutation($id: ID!) {{ cancelDrEvent(eventId: $id) {{ {_error_fragment('DrEvent', 'id state')} }} }}",
+        "DrEvent", variables=lambda ctx, t: {"id": _dr_id(ctx, t)},
+        check=lambda ctx, t, v: None if v["state"] == "CANCELLED" else f"got {v}", snapshot=_dr_state,
+        prepare=_prepare_dr,
+    ),
+    "setDrParticipation": Operation(
+        "setDrParticipation",
+        f"mutation($e: ID!, $h: ID!) {{ setDrParticipation(eventId: $e, householdId: $h, optedIn: false) {{ "
+        f"{_error_fragment('DrParticipation', 'householdId optedIn')} }} }}",
+        "DrParticipation", variables=lambda ctx, t: {"e": _dr_id(ctx, "A"), "h": ctx.household_id(t)},
+        check=lambda ctx, t, v: None if v["householdId"] == ctx.household_id(t) and not v["optedIn"] else f"got {v}",
+        snapshot=_dr_state, prepare=_prepare_dr,
+    ),
+    "setPlugDrAutomation": Operation(
+        "setPlugDrAutomation",
+        f"mutation($id: ID!) {{ setPlugDrAutomation(plugId: $id, enabled: true) {{ "
+        f"{_error_fragment('Plug', 'id drAutomation')} }} }}",
+        "Plug", variables=lambda ctx, t: {"id": _plug_id(ctx, t)},
+        check=lambda ctx, t, v: None if v["drAutomation"] is True else f"got {v}",
+        snapshot=_dr_state, prepare=_prepare_dr,
+    ),
+    # -- photo evidence ---------------------------------------------------------------------------
+    "photo": Operation(
+        "photo", f"query($id: ID!) {{ photo(id: $id) {{ {_error_fragment('Photo', 'id status')} }} }}", "Photo",
+        variables=lambda ctx, t: {"id": _photo_id(ctx, t)}, check=_is(_photo_id), prepare=_prepare_photos,
+    ),
+    "photoReviewQueue": Operation(
+        "photoReviewQueue",
+        f"query {{ photoReviewQueue {{ {_error_fragment('PhotoReviewQueue', 'items { id }')} }} }}",
+        "PhotoReviewQueue", check=_check_review_queue, prepare=_prepare_photos,
+    ),
+    "photoVerifierHealth": Operation(
+        "photoVerifierHealth",
+        f"query {{ photoVerifierHealth {{ {_error_fragment('PhotoVerifierHealth', 'accepting')} }} }}",
+        "PhotoVerifierHealth",
+    ),
+    "uploadActivityPhoto": Operation(
+        "uploadActivityPhoto",
+        f"mutation($a: ID!, $file: Upload!) {{ uploadActivityPhoto(activityId: $a, file: $file) {{ "
+        f"{_error_fragment('PhotoUploaded', 'replayed photo { id }')} }} }}",
+        "PhotoUploaded",
+        variables=lambda ctx, t: {"a": MISSING_ID if t == "missing" else ctx.extra["upload_activity"],
+                                  "file": _MatrixFile(_matrix_jpeg())},
+        snapshot=lambda ctx, t: Photo.all().count(), prepare=_prepare_photos,
+    ),
+    "reviewPhoto": Operation(
+        "reviewPhoto",
+        f"mutation($id: ID!) {{ reviewPhoto(photoId: $id, approve: true) {{ "
+        f"{_error_fragment('Photo', 'id status')} }} }}",
+        "Photo", variables=lambda ctx, t: {"id": _photo_id(ctx, t)},
+        check=lambda ctx, t, v: None if v["status"] == "APPROVED" else f"got {v}",
+        snapshot=lambda ctx, t: Photo.all().order_by("id").values_list("id", "status"), prepare=_prepare_photos,
+    ),
+    "confirmBillReading": Operation(
+        "confirmBillReading",
+        f"mutation($id: ID!) {{ confirmBillReading(photoId: $id, thisMonthKwh: \"300\", lastYearKwh: \"350\") {{ "
+        f"{_error_fragment('Photo', 'id billReading { confirmedThisMonthKwh }')} }} }}",
+        "Photo", variables=lambda ctx, t: {"id": MISSING_ID if t == "missing" else ctx.extra["bill_photo"]},
+        check=lambda ctx, t, v: None if v["billReading"]["confirmedThisMonthKwh"] == "300" else f"got {v}",
+        snapshot=lambda ctx, t: Activity.all().order_by("id").values_list("id", "params"), prepare=_prepare_photos,
+    ),
+    "setPhotoTrainingConsent": Operation(
+        "setPhotoTrainingConsent",
+        f"mutation($u: ID) {{ setPhotoTrainingConsent(given: true, userId: $u) {{ "
+        f"{_error_fragment('PhotoTrainingConsentState', 'userId given guardianGiven')} }} }}",
+        "PhotoTrainingConsentState", variables=lambda ctx, t: {"u": None if t == "self" else ctx.user_id(t)},
+        check=lambda ctx, t, v: None if v["userId"] == ctx.user_id(t) else f"got {v}",
+        snapshot=lambda ctx, t: PhotoTrainingConsent.filter(user_id=int(ctx.user_id(t))).values_list(
+            "given_at", "guardian_given_at"),
+    ),
     "adjustBalance": Operation(
         "adjustBalance",
         f"mutation($key: String!, $id: ID!) {{ adjustBalance(idempotencyKey: $key, userId: $id, asset: POINTS, "
@@ -1048,6 +1298,13 @@ for _row in ROWS:
 
 async def _post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None, token: str | None) -> httpx.Response:
     headers = {"authorization": f"Bearer {token}"} if token else {}
+    files = {k: v for k, v in (variables or {}).items() if isinstance(v, _MatrixFile)}
+    if files:  # the GraphQL multipart request spec: operations, map, one part per file
+        plain = {k: (None if k in files else v) for k, v in (variables or {}).items()}
+        return await client.post("/graphql", headers=headers, data={
+            "operations": json.dumps({"query": query, "variables": plain}),
+            "map": json.dumps({str(i): [f"variables.{k}"] for i, k in enumerate(files)}),
+        }, files={str(i): (f.name, f.data, f.mime) for i, f in enumerate(files.values())})
     return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
 
 
@@ -1193,7 +1450,7 @@ query Plugs($hA1: ID!, $hA2: ID!, $hB: ID!, $pA1: ID!, $pA2: ID!, $pB: ID!) {
 fragment Plg on Plug { __typename id name vendor deviceId pairedAt unpairedAt online lastSeenAt powerW relayOn
   lastCommand { id on status attempts purpose createdAt sentAt finishedAt error }
   standby { watts kwhPerYear wonPerYear nightHours }
-  todayKwh todayCoverage monthKwh monthCoverage
+  todayKwh todayCoverage monthKwh monthCoverage drAutomation
   hourly { __typename ... on PlugHourly { start end hours { hour kwh coverage missing resets } } } }
 """
 
@@ -1363,7 +1620,8 @@ def test_every_field_is_classified():
     schema = _graphql_schema()
     object_types = {
         name: t for name, t in schema.type_map.items()
-        if isinstance(t, GraphQLObjectType) and not name.startswith("__") and name not in ("Query", "Mutation")
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__")
+        and name not in ("Query", "Mutation", "Subscription")
     }
     assert set(object_types) - set(FIELD_CLASSES) - PAYLOAD_TYPES == set(), "object types without a decision"
     assert (set(FIELD_CLASSES) | PAYLOAD_TYPES) - set(object_types) == set(), "decisions for types that are gone"

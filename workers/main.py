@@ -12,7 +12,9 @@ from backend.db import close_db, init_db
 from backend.operations.logs import configure_logging
 from backend.settings import Settings, SettingsError, get_settings
 from workers.accounts import purge_ended_sessions, purge_unconsented_children
+from workers.dr import drive_dr_events
 from workers.ledger import publish_checkpoint
+from workers.photos import requeue_unverified_photos, verify_photo
 from workers.plugs import maintain_plug_storage, rollup_plug_hours
 from workers.rewards import settle_previous_month, settle_programme_month
 
@@ -38,13 +40,16 @@ def redis_settings(settings: Settings) -> RedisSettings:
 
 class WorkerSettings:
     functions = [ping, purge_ended_sessions, purge_unconsented_children, publish_checkpoint,
-                 rollup_plug_hours, maintain_plug_storage,
-                 settle_programme_month, settle_previous_month]
+                 rollup_plug_hours, maintain_plug_storage, drive_dr_events,
+                 settle_programme_month, settle_previous_month, verify_photo, requeue_unverified_photos]
     cron_jobs = [
         cron(purge_ended_sessions, hour={4}, minute={17}, unique=True),
         cron(rollup_plug_hours, unique=True),  # every minute
+        # DR events every 15 s, and at start-up so a restart mid-event ends it and restores plugs
+        cron(drive_dr_events, second={0, 15, 30, 45}, unique=True, run_at_startup=True),
         cron(maintain_plug_storage, minute={3}, unique=True),  # the bridge also ensures partitions at start
         cron(purge_unconsented_children, hour={4}, minute={27}, unique=True),
+        cron(requeue_unverified_photos, minute={11, 41}, unique=True),
         cron(settle_previous_month, day={1}, hour={2}, minute={7}, unique=True),
         cron(publish_checkpoint, minute=set(range(0, 60, 10)), unique=True),
     ]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from backend.accounts.models import User
@@ -147,15 +149,24 @@ def award(w: LedgerWriter, user: User, activity: Activity, memo: str) -> None:
     w.add(EntryKind.AWARD, user.pseudonym, Asset.POINTS, activity.points, f"activity:{activity.id}:award", memo=memo)
 
 
-async def decide_activity(activity_id: int, accepted: bool, reason: str, now: datetime | None = None) -> Activity:
+DecisionHook = Callable[[BaseDBAsyncClient, Activity], Awaitable[None]]
+
+
+async def decide_activity(activity_id: int, accepted: bool, reason: str, now: datetime | None = None,
+                          *, hook: DecisionHook | None = None) -> Activity:
     """Accept a pending activity (award its points) or reject one (reversing points already awarded).
 
     Safe to repeat: the ledger refs of the award and the reversal are unique per activity.
+    ``hook(conn, activity)`` runs first inside the same transaction (under the ledger lock), so
+    the caller's own write (e.g. a photo's decision) commits or rolls back with the points; an
+    exception from it cancels the decision.
     """
     async with ledger_transaction(now or datetime.now(UTC)) as w:
         activity = await Activity.filter(id=activity_id).using_db(w.conn).select_for_update().get_or_none()
         if activity is None:
             raise ValidationFailed("activityId", "No such activity.")
+        if hook is not None:
+            await hook(w.conn, activity)
         user = await User.get(id=activity.user_id).using_db(w.conn)
         refs = await w.existing_refs([f"activity:{activity.id}:award", f"activity:{activity.id}:reversal"])
         awarded = f"activity:{activity.id}:award" in refs and f"activity:{activity.id}:reversal" not in refs

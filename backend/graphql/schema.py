@@ -23,12 +23,17 @@ from backend.accounts.mutations import AccountMutations
 from backend.accounts.queries import AccountQueries
 from backend.activities.mutations import ActivityMutations
 from backend.activities.queries import ActivityQueries
+from backend.dr.mutations import DrMutations
+from backend.dr.queries import DrQueries
+from backend.dr.subscriptions import DrSubscriptions
 from backend.graphql.access import deny_undeclared_fields
 from backend.households.mutations import HouseholdMutations
 from backend.households.queries import HouseholdQueries
 from backend.ledger.queries import LedgerQueries
 from backend.municipalities.mutations import MunicipalityMutations
 from backend.municipalities.queries import MunicipalityQueries
+from backend.photos.mutations import PhotoMutations
+from backend.photos.queries import PhotoQueries
 from backend.plugs.mutations import PlugMutations
 from backend.plugs.queries import PlugQueries
 from backend.rewards.mutations import RewardMutations
@@ -41,11 +46,14 @@ from backend.settings import Settings
 log = logging.getLogger("pvpp.graphql")
 
 Query = merge_types("Query", (AccountQueries, HouseholdQueries, SchoolQueries, MunicipalityQueries,
-                              ActivityQueries, RewardQueries, LedgerQueries, PlugQueries, SavingsQueries))
+                              ActivityQueries, RewardQueries, LedgerQueries, PlugQueries, DrQueries,
+                              PhotoQueries, SavingsQueries))
 Mutation = merge_types(
     "Mutation", (AccountMutations, HouseholdMutations, SchoolMutations, MunicipalityMutations,
-                 ActivityMutations, RewardMutations, PlugMutations),
+                 ActivityMutations, RewardMutations, PlugMutations, DrMutations,
+                 PhotoMutations),
 )
+Subscription = merge_types("Subscription", (DrSubscriptions,))
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -72,6 +80,7 @@ def build_schema(
     schema = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[  # factories: one extension per request, caches shared at module level
             partial(ParserCache, maxsize=1_000),
             partial(MaxTokensLimiter, max_token_count=max_tokens),

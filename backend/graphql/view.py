@@ -5,11 +5,17 @@
 - a bad, expired or revoked bearer token answers 401 with ``WWW-Authenticate``;
 - a body over ``PVPP_MAX_REQUEST_BYTES`` answers 413;
 - every HTTP-level failure is JSON ``{"errors": [{"message", "extensions": {"code"}}]}``.
+
+Subscriptions use WebSockets on the same path (graphql-transport-ws). A browser cannot set
+headers on a WebSocket, so the client sends the same bearer token in the ``connection_init``
+payload (``{"authorization": "Bearer <access token>"}``); a missing or bad one closes the
+connection with 4403 before any operation runs.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from cross_web import HTTPException
@@ -18,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET
 
 from backend.accounts.service import authenticate
 from backend.errors import InvalidToken
@@ -28,6 +36,10 @@ log = logging.getLogger("pvpp.graphql")
 
 _CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
           413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL_SERVER_ERROR"}
+
+
+#: Room for the operations and map parts of a multipart request beside one photo.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 class HTTPError(Exception):
@@ -43,20 +55,31 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+@dataclass
+class WebSocketContext(Context):
+    """The context of one WebSocket connection; strawberry fills ``connection_params`` from
+    ``connection_init`` and :meth:`GraphQLView.on_ws_connect` signs the principal in."""
+
+    connection_params: dict[str, Any] | None = None
+
+
 class GraphQLView(GraphQL):
     """strawberry's ASGI view with the platform's context and error handling."""
 
     def __init__(self, schema: Any, settings: Settings, redis: Any) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
+                         multipart_uploads_enabled=True)  # photo uploads (GraphQL multipart request spec)
         self.settings = settings
         self.redis = redis
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
+        request = None
         try:
             receive = self._limit_body(scope, receive)
-            response = await self.run(Request(scope=scope, receive=receive))
+            request = Request(scope=scope, receive=receive)
+            response = await self.run(request)
         except HTTPError as e:
             response = error_response(e.status, e.message, e.headers)
         except HTTPException as e:
@@ -64,10 +87,16 @@ class GraphQLView(GraphQL):
         except Exception:
             log.exception("unhandled error in GraphQL request")
             response = error_response(500, "Unexpected server error.")
+        finally:
+            if request is not None:
+                await request.close()  # closes uploaded files' temporary files (multipart)
         await response(scope, receive, send)
 
     def _limit_body(self, scope: Scope, receive: Receive) -> Receive:
         limit = self.settings.max_request_bytes
+        if any(name == b"content-type" and value.lower().startswith(b"multipart/form-data")
+               for name, value in scope.get("headers", ())):
+            limit = self.settings.photo_max_upload_bytes + MULTIPART_OVERHEAD_BYTES
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -88,7 +117,24 @@ class GraphQLView(GraphQL):
 
         return limited
 
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = getattr(context, "connection_params", None) or {}
+        header = params.get("authorization") or params.get("Authorization")
+        scheme, _, token = str(header or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ConnectionRejectionError({"message": "Send 'authorization: Bearer <access token>' in connection_init."})
+        try:
+            context.principal = await authenticate(self.settings, token.strip())
+        except InvalidToken:
+            raise ConnectionRejectionError({"message": "The access token is invalid, expired or revoked."}) from None
+        if context.principal.user is not None:
+            context.loaders.user.prime(context.principal.user_id, context.principal.user)
+        return UNSET
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        if request.scope["type"] == "websocket":
+            return WebSocketContext(request=request, response=response, settings=self.settings,
+                                    redis=self.redis, principal=None)
         principal = None
         header = request.headers.get("authorization")
         if header:

@@ -32,6 +32,8 @@ class Plug(Model):
     online_changed_at = fields.DatetimeField(null=True)
     relay_on = fields.BooleanField(null=True)
     relay_changed_at = fields.DatetimeField(null=True)
+    # a parent's consent that DR events may switch this plug off (never a fridge without it)
+    dr_automation = fields.BooleanField(default=False)
     changed_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -102,6 +102,16 @@ class PlugMutations:
         command = await commands.request_switch(require_principal(info), parse_id(plug_id, "plugId"), on)
         return PlugCommand.from_model(command, info.context.settings.display_timezone)
 
+    @strawberry.mutation(permission_classes=[IsAuthenticated],
+                         description="A parent allows (or stops) DR events switching this plug off automatically "
+                                     "during events and back on after them. Off by default.")
+    @returns_errors
+    async def set_plug_dr_automation(self, info: Info, plug_id: strawberry.ID, enabled: bool) -> PlugResult:
+        from backend.dr.service import set_plug_dr_automation
+
+        return Plug.from_model(await set_plug_dr_automation(require_principal(info), parse_id(plug_id, "plugId"),
+                                                            enabled))
+
     @strawberry.mutation(permission_classes=[Anyone],
                          description="A bridge pushes readings of an HTTP plug, authenticated by the plug's token "
                                      "(no sign-in). A batch id is taken once: resending it returns the first result.")

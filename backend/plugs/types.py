@@ -232,6 +232,10 @@ class Plug:
     def relay_on(self) -> bool | None:
         return self.model.relay_on
 
+    @visible(description="A parent allowed DR events to switch this plug off (and back on) automatically.")
+    def dr_automation(self) -> bool:
+        return self.model.dr_automation
+
     @visible(description="Always-on power and its yearly cost; null until there are enough night readings.")
     async def standby(self, info: Info) -> PlugStandby | None:
         found = await plug_loaders(info).standby.load(self.model.id)

@@ -78,7 +78,8 @@ def hashes_of(photo: Photo) -> PhotoHashes:
 
 
 async def find_duplicate(photo: Photo) -> tuple[routing.Duplicate, Photo | None, int | None]:
-    """The closest earlier photo that is the same picture (exact or near), across all programmes."""
+    """The closest earlier photo that is the same picture (exact or near), across all programmes;
+    of equally close ones, the earliest."""
     exact = await Photo.filter(Q(sha256=photo.sha256) | Q(original_sha256=photo.original_sha256),
                                id__lt=photo.id).exclude(activity_id=photo.activity_id).order_by("id").first()
     if exact is not None:
@@ -88,7 +89,8 @@ async def find_duplicate(photo: Photo) -> tuple[routing.Duplicate, Photo | None,
     ids = await PhotoBandKey.filter(key__in=sorted(band_keys(mine)), photo_id__lt=photo.id).distinct(
         ).values_list("photo_id", flat=True)
     best: tuple[int, Photo] | None = None
-    for other in await Photo.filter(id__in=list(ids)).exclude(activity_id=photo.activity_id):
+    # by id, so that of equally close photos the earliest (the original, not a copy of it) wins
+    for other in await Photo.filter(id__in=list(ids)).exclude(activity_id=photo.activity_id).order_by("id"):
         match = compare(mine, hashes_of(other))
         if match is not None:
             distance = match.phash_distance + match.dhash_distance

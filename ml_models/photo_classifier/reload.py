@@ -83,11 +83,14 @@ class ReloadingClassifier:
     def maybe_reload(self, *, force: bool = False) -> bool:
         """Check the file if the interval has passed; return True when a new model was swapped in."""
         now = self._clock()
-        if not force and now < self._next_check:
+        first = self._current is None  # nothing served yet: wait for a load in progress
+        if not (force or first) and now < self._next_check:
             return False
-        if not self._lock.acquire(blocking=self._current is None):
+        if not self._lock.acquire(blocking=first):
             return False
         try:
+            if first and self._current is not None:
+                return False  # another thread loaded it while this one waited
             self._next_check = now + self.check_interval
             return self._reload_if_changed()
         finally:

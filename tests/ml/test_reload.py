@@ -96,3 +96,38 @@ def test_unchanged_file_is_not_reloaded(tmp_path: Path) -> None:
     clock.now = 100
     assert holder.maybe_reload() is False
     assert holder.get() is loaded
+
+
+def test_jobs_arriving_during_the_first_load_wait_for_it(tmp_path: Path) -> None:
+    """After a worker starts, several jobs at once must all get the model, not "never loaded"
+    (which would retry them a minute later)."""
+    import threading
+    import time
+
+    from ml_models.photo_classifier.inference import PhotoClassifier
+
+    model = tmp_path / "model.onnx"
+    shutil.copyfile(spec.MODEL_PATH, model)
+    loads: list[str] = []
+
+    def slow_load(path: Path) -> PhotoClassifier:
+        time.sleep(0.3)
+        loads.append(str(path))
+        return PhotoClassifier.load(path)
+
+    holder = ReloadingClassifier(model, check_interval=60, loader=slow_load)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(_version_or_error(holder))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1
+    assert got == [holder.get().version] * 4
+
+
+def _version_or_error(holder: ReloadingClassifier) -> object:
+    try:
+        return holder.get().version
+    except ModelUnavailable as exc:
+        return exc

@@ -62,6 +62,8 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=60.0, help="measured seconds (after the warm-up)")
     p.add_argument("--warmup", type=float, default=10.0)
     p.add_argument("--reference-seconds", type=float, default=20.0)
+    p.add_argument("--scale-out-bridges", type=int, default=2,
+                   help="then the same load through this many bridges on a shared subscription (1: skip)")
     p.add_argument("--copy-rows", type=int, default=1_000_000, help="rows for the raw COPY reference")
     p.add_argument("--mqtt-url", default=os.environ.get("PVPP_BENCH_MQTT_URL"),
                    help="an existing broker; by default a private mosquitto with BROKER_CONFIG is started")
@@ -220,33 +222,47 @@ def _cpu_seconds(procs: list) -> float:
     return total
 
 
-def _participants(bridge: subprocess.Popen, sims: list[subprocess.Popen]) -> dict[str, list]:
+def _participants(bridges: list[subprocess.Popen], sims: list[subprocess.Popen]) -> dict[str, list]:
     """The processes that share this machine's cores during the measured run."""
     import psutil
 
     def named(prefix: str) -> list:
         return [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith(prefix)]
-    return {"bridge": [psutil.Process(bridge.pid)], "simulators": [psutil.Process(p.pid) for p in sims],
+    return {"bridge": [psutil.Process(b.pid) for b in bridges], "simulators": [psutil.Process(p.pid) for p in sims],
             "mosquitto": named("mosquitto"), "postgres": named("postgres")}
 
 
-async def _measured(opts, db_url: str, dsn: str) -> dict:
+def _start_bridges(opts, db_url: str, count: int) -> list[tuple[str, subprocess.Popen, Path]]:
+    """``count`` bridge processes; more than one share the load via an MQTT shared subscription."""
+    group = f"bench{uuid.uuid4().hex[:6]}" if count > 1 else ""
+    bridges = []
+    for i in range(count):
+        client_id = f"bench-bridge-{uuid.uuid4().hex[:6]}"
+        log_path = REPO_ROOT / "var" / "bench-ingest" / f"bridge-{i}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("w") as log_file:
+            proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "mqtt-bridge"],
+                                    stderr=log_file, stdout=log_file,
+                                    env=_env(db_url, opts, PVPP_MQTT_CLIENT_ID=client_id, PVPP_LOG_LEVEL="INFO",
+                                             PVPP_LOG_FORMAT="json", PVPP_MQTT_SHARED_GROUP=group))
+        bridges.append((client_id, proc, log_path))
+    return bridges
+
+
+def _bridge_totals(log_path: Path) -> dict:
+    return next((json.loads(line) for line in log_path.read_text().splitlines() if '"bridge_stopped"' in line), {})
+
+
+async def _measured(opts, db_url: str, dsn: str, bridge_count: int) -> dict:
     from backend.plugs.mqtt import forget_session
     from backend.settings import Settings
 
-    bridge_id = f"bench-bridge-{uuid.uuid4().hex[:6]}"
-    log_path = REPO_ROOT / "var" / "bench-ingest" / "bridge.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log_file:
-        bridge = subprocess.Popen([sys.executable, "-m", "backend.cli", "mqtt-bridge"],  # noqa: ASYNC220
-                                  stderr=log_file, stdout=log_file,
-                                  env=_env(db_url, opts, PVPP_MQTT_CLIENT_ID=bridge_id, PVPP_LOG_LEVEL="INFO",
-                                           PVPP_LOG_FORMAT="json"))
+    bridges = _start_bridges(opts, db_url, bridge_count)
     await asyncio.sleep(3)
     sims = _simulators(opts, db_url, opts.warmup + opts.duration + 5)
     try:
         await asyncio.sleep(opts.warmup)
-        procs = _participants(bridge, sims)
+        procs = _participants([proc for _, proc, _ in bridges], sims)
         rows0, t0 = await _rows(dsn), time.monotonic()
         cpu0 = {name: _cpu_seconds(group) for name, group in procs.items()}
         samples = []
@@ -258,21 +274,23 @@ async def _measured(opts, db_url: str, dsn: str) -> dict:
         cpu1 = {name: _cpu_seconds(group) for name, group in procs.items()}
     finally:
         _stop(sims)
-        await asyncio.sleep(3)  # let the bridge drain what the broker still holds
-        bridge.terminate()
-        bridge.wait(60)
-        # the bridge's persistent session would otherwise go on collecting plug messages
-        await forget_session(*Settings(mqtt_url=opts.mqtt_url).mqtt_address, bridge_id)
+        await asyncio.sleep(3)  # let the bridges drain what the broker still holds
+        for client_id, proc, _ in bridges:
+            proc.terminate()
+            proc.wait(60)
+            # the bridge's persistent session would otherwise go on collecting plug messages
+            await forget_session(*Settings(mqtt_url=opts.mqtt_url).mqtt_address, client_id)
     published = _published(sims)
-    totals = next((json.loads(line) for line in log_path.read_text().splitlines() if '"bridge_stopped"' in line), {})
+    totals = [_bridge_totals(log_path) for _, _, log_path in bridges]
     elapsed = t1 - t0
-    return {"readings": rows1 - rows0, "seconds": round(elapsed, 2),
+    return {"bridges": bridge_count, "readings": rows1 - rows0, "seconds": round(elapsed, 2),
             "readings_per_s": round((rows1 - rows0) / elapsed),
             "bridge_cpu_share": round((cpu1["bridge"] - cpu0["bridge"]) / elapsed, 2),
             "cpu_cores_used": {name: round((cpu1[name] - cpu0[name]) / elapsed, 2) for name in cpu0},
             "samples": [(s, r - rows0) for s, r in samples], "final_rows": await _rows(dsn),
-            "messages_published": published, "messages_received_by_bridge": totals.get("messages"),
-            "bridge_totals": {k: totals.get(k) for k in ("stored", "duplicates", "rejected")}}
+            "messages_published": published,
+            "messages_received_by_bridges": sum(t.get("messages") or 0 for t in totals),
+            "bridge_totals": [{k: t.get(k) for k in ("messages", "stored", "duplicates", "rejected")} for t in totals]}
 
 
 async def _raw_copy(dsn: str, rows: int, batch: int) -> dict:
@@ -318,8 +336,13 @@ async def _run_on_broker(opts, scratch: str, db_url: str) -> dict:
         _stop(sims)
         progress(f"  {drain['messages_per_s']:,} messages/s")
         progress(f"measured run: bridge for {opts.warmup} s warm-up + {opts.duration} s")
-        measured = await _measured(opts, db_url, _asyncpg_dsn(db_url))
+        measured = await _measured(opts, db_url, _asyncpg_dsn(db_url), 1)
         progress(f"  {measured['readings_per_s']:,} readings/s end to end")
+        scale_out = None
+        if opts.scale_out_bridges > 1:
+            progress(f"scale-out: {opts.scale_out_bridges} bridges on a shared subscription, same load")
+            scale_out = await _measured(opts, db_url, _asyncpg_dsn(db_url), opts.scale_out_bridges)
+            progress(f"  {scale_out['readings_per_s']:,} readings/s end to end")
         progress(f"reference B: raw COPY of {opts.copy_rows:,} rows")
         copy = await _raw_copy(_asyncpg_dsn(db_url), opts.copy_rows, 5_000)
         progress(f"  {copy['rows_per_s']:,} rows/s")
@@ -329,6 +352,7 @@ async def _run_on_broker(opts, scratch: str, db_url: str) -> dict:
             "broker": "private mosquitto: " + "; ".join(BROKER_CONFIG) if "PVPP_BENCH_MQTT_URL" not in os.environ
             else opts.mqtt_url,
             "simulators": opts.simulators, "minimal_consumer": drain, "end_to_end": measured, "raw_copy": copy,
+            "scale_out": scale_out,
             "ratio_vs_minimal_consumer_messages": round(measured["readings_per_s"] / drain["messages_per_s"], 3),
             "ratio_vs_raw_copy": round(measured["readings_per_s"] / copy["rows_per_s"], 3),
             "goal_readings_per_s": GOAL_READINGS_PER_S,

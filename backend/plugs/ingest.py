@@ -252,13 +252,15 @@ class Ingestor:
                 await commands.confirm(conn, awaited)
             for column, changes in (("online", batch.availability), ("relay_on", batch.relays)):
                 kind = "online" if column == "online" else "relay"
-                rows = [[value, at, plug_id] for plug_id, (value, at) in changes.items()
+                rows = [[value, at, at, plug_id] for plug_id, (value, at) in changes.items()
                         if known.get((plug_id, kind)) != value]
                 if rows:
-                    marks = ("$1", "$2", "$3") if pg else ("?", "?", "?")
+                    marks = ("$1", "$2", "$3", "$4") if pg else ("?", "?", "?", "?")
                     changed = "online_changed_at" if column == "online" else "relay_changed_at"
+                    # changed_at too, so other bridges (shared subscription) refresh their cache of it
                     await conn.execute_many(
-                        f"UPDATE plug SET {column} = {marks[0]}, {changed} = {marks[1]} WHERE id = {marks[2]}", rows)
+                        f"UPDATE plug SET {column} = {marks[0]}, {changed} = {marks[1]}, changed_at = {marks[2]} "
+                        f"WHERE id = {marks[3]}", rows)
         for plug_id, (online, _) in batch.availability.items():
             known[(plug_id, "online")] = online
         for plug_id, (on, _) in batch.relays.items():

@@ -19,7 +19,7 @@ from backend.plugs.ingest import Ingestor
 from backend.plugs.models import PairingCode, Plug, RejectCount
 from backend.plugs.readings import Vendor
 from backend.plugs.rollups import rollup_pending
-from backend.plugs.vendors import render_availability, render_reading
+from backend.plugs.vendors import render_availability, render_reading, render_switch_state
 from tests.builders import build_world, principal_of
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
@@ -267,3 +267,19 @@ async def test_live_state_of_several_plugs(db):
 def test_local_bounds_are_whole_utc_hours(tz, today, month):
     now = datetime(2026, 5, 15, 7, 41, 12, tzinfo=UTC)
     assert service.local_bounds(now, tz) == (today, month, datetime(2026, 5, 15, 8, tzinfo=UTC))
+
+
+async def test_two_bridges_keep_the_relay_state_right(db):
+    """With a shared subscription each bridge sees only some of a plug's messages; a state
+    change written by one must not be skipped by the other as 'already known'."""
+    world = await build_world()
+    plug = (await _pair(db, world.family_a1.parent, Vendor.TASMOTA, "tasmota_SHARE1", "Lamp")).plug
+    await _pair(db, world.family_a1.parent, Vendor.TASMOTA, "tasmota_SHARE2", "Fan")  # changed last
+    first, second = Ingestor(), Ingestor()
+    for bridge in (first, second):
+        await bridge.directory.refresh()
+    for bridge, on in ((first, True), (second, False), (first, True)):
+        await bridge.directory.refresh()
+        bridge.submit(*render_switch_state(Vendor.TASMOTA, "tasmota_SHARE1", on))
+        await bridge.flush()
+        assert (await Plug.get(id=plug.id)).relay_on is on

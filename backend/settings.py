@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     dr_reference_days: int = Field(10, ge=1, le=60)
     dr_reference_min_days: int = Field(3, ge=1, le=60)
     dr_min_aggregate_households: int = Field(5, ge=1, le=1_000)
+    dr_settle_after_hours: float = Field(6.0, ge=0, le=168)
+    dr_restate_days: int = Field(7, ge=0, le=35)
+    dr_default_baseline: Literal["kpx_mid_6_10", "kpx_max_4_5", "uk_dfs", "ohmconnect"] = "kpx_mid_6_10"
+    dr_choice_days: int = Field(60, ge=14, le=365)
 
     # photo evidence (docs/photos.md)
     photo_dir: Path | None = None

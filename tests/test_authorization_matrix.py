@@ -58,7 +58,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -76,8 +76,10 @@ from backend.accounts.models import (
 from backend.activities import service as activity_service
 from backend.activities.models import Activity
 from backend.codes import local_today
+from backend.dr import disputes as dr_disputes
 from backend.dr import service as dr_service
-from backend.dr.models import DrEvent, DrParticipation, DrScope
+from backend.dr import settlement as dr_settlement
+from backend.dr.models import DrDispute, DrEvent, DrParticipation, DrScope
 from backend.graphql.schema import build_schema
 from backend.households.models import Household
 from backend.ledger.checkpoints import ledger_key, publish_checkpoint
@@ -103,6 +105,7 @@ from tests.builders import (
     sign_in,
     start_programmes,
 )
+from tests.dr.settlement_support import run_event as run_settled_event
 
 ANONYMOUS = "anonymous"
 #: Column headings of the grids -> role (a user of ``World.users()``, or anonymous).
@@ -302,6 +305,23 @@ setDrParticipation(missing)          N     N     N     N    N    N    N    N    
 setPlugDrAutomation(a1)              N     Y     N     N    N    N    N    N    N   N   U
 setPlugDrAutomation(b)               N     N     N     N    N    N    N    N    N   N   U
 setPlugDrAutomation(missing)         N     N     N     N    N    N    N    N    N   N   U
+# DR settlements: event P (municipality A, by officer_a) ended and was settled: a1 and a2 took part
+# (no readings: insufficient data); the settlement is seen by the household, the event's managers
+# and operators; a class's pooled delivery by its teachers, its school's admins and operators
+drSettlement(a1)                     Y     Y     N     N    N    N    N    Y    N   Y   U
+drSettlement(a2)                     N     N     Y     Y    N    N    N    Y    N   Y   U
+drSettlement(b)                      N     N     N     N    N    N    N    E    N   E   U
+drSettlement(missing)                N     N     N     N    N    N    N    E    N   E   U
+drTeamDelivery(A)                    N     N     N     N    Y    Y    N    N    N   Y   U
+drTeamDelivery(B)                    N     N     N     N    N    N    E    N    N   E   U
+drTeamDelivery(missing)              N     N     N     N    N    N    N    N    N   N   U
+drDisputes                           N     N     N     N    N    N    N    N    N   Y   U
+disputeDrSettlement(a1)              N     Y     N     N    N    N    N    N    N   N   U
+disputeDrSettlement(a2)              N     N     N     Y    N    N    N    N    N   N   U
+disputeDrSettlement(missing)         N     N     N     N    N    N    N    N    N   N   U
+# a dispute parent_a1 raised about a1's settlement
+resolveDrDispute(a1)                 N     N     N     N    N    N    N    N    N   Y   U
+resolveDrDispute(missing)            N     N     N     N    N    N    N    N    N   E   U
 """
 EXPECTED_OPERATIONS = _parse_grid(OPERATION_GRID)
 
@@ -357,6 +377,9 @@ PAYLOAD_TYPES = {
     # reached only through drEvents/drEvent/drLiveView and the subscriptions, which return only
     # what the caller may see; a household's live view carries aggregates only
     "DrEvent", "DrEventList", "DrParticipation", "DrLiveView",
+    # reached only through drSettlement/drTeamDelivery/drDisputes and the dispute mutations (rows above)
+    "DrSettlement", "DrSettlementHour", "DrDayValue", "DrExcludedDay", "DrBaselineReading", "DrInDayAdjustment",
+    "DrBaselineWarning", "DrSettlementChange", "DrDispute", "DrDisputeList", "DrTeamDelivery",
 }
 
 FIELD_GRIDS = {
@@ -685,6 +708,47 @@ async def _dr_state(ctx: Ctx, target: str) -> tuple[Any, ...]:
         await DrParticipation.all().order_by("id").values_list("id", "opted_out"),
         await Plug.all().order_by("id").values_list("id", "dr_automation"),
     )
+
+
+async def _prepare_dr_settled(ctx: Ctx) -> None:
+    """Event P of municipality A (by officer_a) three days ago, ended and settled: a1 and a2
+    took part without readings, so both are settled as insufficient data."""
+    if "dr_settled" in ctx.extra:
+        return
+    assert ctx.settings is not None
+    day = date.fromisoformat(ctx.today()) - timedelta(days=3)
+    event = await run_settled_event(ctx.settings, ctx.world, day, 16, 1, target_kw=1.0)
+    await dr_settlement.settle_event(ctx.settings, event.id, event.ends_at + timedelta(hours=7))
+    ctx.extra["dr_settled"] = event
+
+
+async def _prepare_dr_dispute(ctx: Ctx) -> None:
+    """Event P settled, and a dispute parent_a1 raised about a1's settlement."""
+    await _prepare_dr_settled(ctx)
+    if "dr_dispute" in ctx.extra:
+        return
+    dispute = await dr_disputes.raise_dispute(await principal_of(ctx.world.family_a1.parent),
+                                              ctx.extra["dr_settled"].id, ctx.world.family_a1.household.id,
+                                              "Our plug was offline, but we did switch everything off.")
+    ctx.extra["dr_dispute"] = str(dispute.id)
+
+
+def _settled_id(ctx: Ctx) -> str:
+    return str(ctx.extra["dr_settled"].id)
+
+
+def _dispute_id(ctx: Ctx, target: str) -> str:
+    return MISSING_ID if target == "missing" else ctx.extra["dr_dispute"]
+
+
+async def _dispute_state(ctx: Ctx, target: str) -> tuple[Any, ...]:
+    return (await DrDispute.all().order_by("id").values_list("id", "status"),
+            await LedgerEntry.filter(ref__startswith="dr:").count())
+
+
+def _check_disputes(ctx: Ctx, target: str, value: Any) -> str | None:
+    got = _ids(value["items"])
+    return None if got == {ctx.extra["dr_dispute"]} else f"returned disputes {got}"
 
 
 def _push_variables(ctx: Ctx, target: str) -> dict[str, Any]:
@@ -1225,6 +1289,44 @@ OPERATIONS: dict[str, Operation] = {
         "Plug", variables=lambda ctx, t: {"id": _plug_id(ctx, t)},
         check=lambda ctx, t, v: None if v["drAutomation"] is True else f"got {v}",
         snapshot=_dr_state, prepare=_prepare_dr,
+    ),
+    # -- DR settlements ---------------------------------------------------------------------------
+    "drSettlement": Operation(
+        "drSettlement",
+        f"query($e: ID!, $h: ID!) {{ drSettlement(eventId: $e, householdId: $h) {{ "
+        f"{_error_fragment('DrSettlement', 'householdId status points')} }} }}",
+        "DrSettlement", variables=lambda ctx, t: {"e": _settled_id(ctx), "h": ctx.household_id(t)},
+        check=lambda ctx, t, v: None if (v["householdId"], v["status"]) == (ctx.household_id(t), "INSUFFICIENT_DATA")
+        else f"got {v}", prepare=_prepare_dr_settled,
+    ),
+    "drTeamDelivery": Operation(
+        "drTeamDelivery",
+        f"query($e: ID!, $c: ID!) {{ drTeamDelivery(eventId: $e, classId: $c) {{ "
+        f"{_error_fragment('DrTeamDelivery', 'classId householdsInsufficient rateAfter')} }} }}",
+        "DrTeamDelivery", variables=lambda ctx, t: {"e": _settled_id(ctx), "c": ctx.class_id(t)},
+        check=lambda ctx, t, v: None if (v["classId"], v["householdsInsufficient"]) == (ctx.class_id(t), 2)
+        else f"got {v}", prepare=_prepare_dr_settled,
+    ),
+    "drDisputes": Operation(
+        "drDisputes", f"query {{ drDisputes {{ {_error_fragment('DrDisputeList', 'items { id }')} }} }}",
+        "DrDisputeList", check=_check_disputes, prepare=_prepare_dr_dispute,
+    ),
+    "disputeDrSettlement": Operation(
+        "disputeDrSettlement",
+        f"mutation($e: ID!, $h: ID!) {{ disputeDrSettlement(eventId: $e, householdId: $h, "
+        f"reason: \"We were home and switched everything off.\") {{ "
+        f"{_error_fragment('DrDispute', 'householdId status')} }} }}",
+        "DrDispute", variables=lambda ctx, t: {"e": _settled_id(ctx), "h": ctx.household_id(t)},
+        check=lambda ctx, t, v: None if (v["householdId"], v["status"]) == (ctx.household_id(t), "open") else f"got {v}",
+        snapshot=_dispute_state, prepare=_prepare_dr_settled,
+    ),
+    "resolveDrDispute": Operation(
+        "resolveDrDispute",
+        f"mutation($id: ID!) {{ resolveDrDispute(disputeId: $id, accept: true, adjustedKwh: 0.5, "
+        f"reason: \"The meter photo shows it.\") {{ {_error_fragment('DrDispute', 'id status adjustedKwh')} }} }}",
+        "DrDispute", variables=lambda ctx, t: {"id": _dispute_id(ctx, t)},
+        check=lambda ctx, t, v: None if (v["status"], v["adjustedKwh"]) == ("accepted", 0.5) else f"got {v}",
+        snapshot=_dispute_state, prepare=_prepare_dr_dispute,
     ),
     # -- photo evidence ---------------------------------------------------------------------------
     "photo": Operation(

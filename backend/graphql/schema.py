@@ -25,6 +25,7 @@ from backend.activities.mutations import ActivityMutations
 from backend.activities.queries import ActivityQueries
 from backend.dr.mutations import DrMutations
 from backend.dr.queries import DrQueries
+from backend.dr.settlement_api import DrSettlementMutations, DrSettlementQueries
 from backend.dr.subscriptions import DrSubscriptions
 from backend.graphql.access import deny_undeclared_fields
 from backend.households.mutations import HouseholdMutations
@@ -47,11 +48,11 @@ log = logging.getLogger("pvpp.graphql")
 
 Query = merge_types("Query", (AccountQueries, HouseholdQueries, SchoolQueries, MunicipalityQueries,
                               ActivityQueries, RewardQueries, LedgerQueries, PlugQueries, DrQueries,
-                              PhotoQueries, SavingsQueries))
+                              PhotoQueries, SavingsQueries, DrSettlementQueries))
 Mutation = merge_types(
     "Mutation", (AccountMutations, HouseholdMutations, SchoolMutations, MunicipalityMutations,
                  ActivityMutations, RewardMutations, PlugMutations, DrMutations,
-                 PhotoMutations),
+                 PhotoMutations, DrSettlementMutations),
 )
 Subscription = merge_types("Subscription", (DrSubscriptions,))
 

@@ -298,6 +298,8 @@ class MqttClient:
         if qos != 1:
             raise ValueError("only QoS 0 and 1 are supported")
         while len(self._inflight) >= self._send_window:
+            if not self.connected:  # no PUBACK can free the window until the caller reconnects
+                raise MqttError("not connected and the receive window is full")
             waiter = asyncio.get_running_loop().create_future()
             self._window_waiters.append(waiter)
             await waiter

@@ -298,3 +298,17 @@ async def test_no_qos1_reading_lost_across_broker_and_bridge_restarts(db, privat
 
 async def _count_is(plug_id: int, expected: int) -> bool:
     return await _stored(plug_id) >= expected
+
+
+async def test_a_publisher_with_a_full_window_learns_of_a_dropped_connection(private_broker):
+    """A QoS 1 publisher waiting for room when the broker goes away gets MqttError (so it can
+    reconnect and resend), also when it asks for room only after the drop was noticed."""
+    client = MqttClient("127.0.0.1", private_broker.port, f"test-window-{uuid.uuid4().hex[:6]}", clean_start=True)
+    ack = await client.connect()
+    assert ack.receive_maximum == 20  # a stock Mosquitto's limit for publishers
+    private_broker.stop()
+    await asyncio.wait_for(client.wait_closed(), 5)
+    with pytest.raises(MqttError):
+        for _ in range(25):  # the window fills with unacknowledged messages, then publish must not hang
+            await asyncio.wait_for(client.publish("tele/tasmota_window/SENSOR", b"{}", qos=1), 2)
+    assert client.inflight == 20

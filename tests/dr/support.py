@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from backend.dr import service
@@ -41,3 +43,21 @@ async def settle_commands(status: CommandStatus, *, purpose: str | None = None) 
         for command in await PlugCommand.filter(status=CommandStatus.CONFIRMED):
             await Plug.filter(id=command.plug_id).update(relay_on=command.switch_on)
     return changed
+
+
+async def until(predicate, timeout: float = 30.0) -> None:
+    """Wait until the async ``predicate`` holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+def commands_finished(purpose: str):
+    """A predicate: every switch command with this purpose is confirmed or failed."""
+    async def check() -> bool:
+        statuses = await PlugCommand.filter(purpose=purpose).values_list("status", flat=True)
+        return bool(statuses) and all(CommandStatus(s) in (CommandStatus.CONFIRMED, CommandStatus.FAILED)
+                                      for s in statuses)
+    return check

@@ -5,7 +5,6 @@ In CI (CI=true) a missing broker fails instead of skipping."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,25 +16,10 @@ from backend.plugs.models import CommandStatus, Plug, PlugCommand
 from backend.plugs.mqtt import MqttError, forget_session
 from backend.plugs.simulator import Simulator, register_fleet
 from tests.builders import build_world, principal_of
+from tests.dr.support import commands_finished, until
 from tests.services import require_service
 
 BROKER = ("127.0.0.1", 1883)
-
-
-async def _until(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-def _settled(purpose: str):
-    async def check() -> bool:
-        statuses = await PlugCommand.filter(purpose=purpose).values_list("status", flat=True)
-        return bool(statuses) and all(CommandStatus(s) in (CommandStatus.CONFIRMED, CommandStatus.FAILED)
-                                      for s in statuses)
-    return check
 
 
 async def test_dr_event_switches_simulated_plugs_off_and_back_on_through_mosquitto(db):
@@ -65,14 +49,14 @@ async def test_dr_event_switches_simulated_plugs_off_and_back_on_through_mosquit
         # the job at the start: every DR plug of the household switched off, confirmed by the device
         report = await service.drive(settings, now=event.starts_at)
         assert (report.started, report.switched_off) == (1, len(plugs))
-        await _until(_settled(service.OFF_PURPOSE))
+        await until(commands_finished(service.OFF_PURPOSE))
         assert all(fleet.plug(p.device_id).relay_on is False for p in plugs)
         await service.drive(settings, now=event.starts_at + timedelta(seconds=15))
         view = await service.live_view(settings, await DrEvent.get(id=event.id), now=event.starts_at)
         # the job after the end: restored and confirmed on
         report = await service.drive(settings, now=event.ends_at)
         assert (report.ended, report.restored) == (1, len(plugs))
-        await _until(_settled(service.RESTORE_PURPOSE))
+        await until(commands_finished(service.RESTORE_PURPOSE))
         assert (await service.drive(settings, now=event.ends_at + timedelta(seconds=15))).settled == 1
     finally:
         sim_stop.set()

@@ -25,27 +25,12 @@ from backend.plugs.rollups import rollup_pending
 from backend.plugs.simulator import Simulator, register_fleet
 from tests.builders import build_world, principal_of
 from tests.dr.settlement_support import SEOUL, flat, write_load
+from tests.dr.support import commands_finished, until
 from tests.services import require_service
 
 BROKER = ("127.0.0.1", 1883)
 SPEED = 240.0  # simulated seconds per real second
 H = timedelta(hours=1)
-
-
-async def _until(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-def _finished(purpose: str):
-    async def check() -> bool:
-        statuses = await PlugCommand.filter(purpose=purpose).values_list("status", flat=True)
-        return bool(statuses) and all(CommandStatus(s) in (CommandStatus.CONFIRMED, CommandStatus.FAILED)
-                                      for s in statuses)
-    return check
 
 
 async def test_dr_event_on_simulated_plugs_is_measured_and_settled_into_the_ledger(db):
@@ -75,7 +60,7 @@ async def test_dr_event_on_simulated_plugs_is_measured_and_settled_into_the_ledg
     async def sim_at(when: datetime) -> None:
         async def reached() -> bool:
             return clock() >= when.timestamp()
-        await _until(reached, timeout=120.0)
+        await until(reached, timeout=120.0)
 
     bridge, stop = Bridge(settings), asyncio.Event()
     task = asyncio.create_task(bridge.run(stop))
@@ -90,12 +75,12 @@ async def test_dr_event_on_simulated_plugs_is_measured_and_settled_into_the_ledg
         await sim_at(t0)
         report = await service.drive(settings, now=t0)  # notify was done at creation; now switch off
         assert (report.started, report.switched_off) == (1, len(plugs))
-        await _until(_finished(service.OFF_PURPOSE))
+        await until(commands_finished(service.OFF_PURPOSE), 60.0)
         assert all(fleet.plug(p.device_id).relay_on is False for p in plugs)
         await sim_at(t0 + H + timedelta(minutes=3))
         report = await service.drive(settings, now=t0 + H)
         assert (report.ended, report.restored) == (1, len(plugs))
-        await _until(_finished(service.RESTORE_PURPOSE))
+        await until(commands_finished(service.RESTORE_PURPOSE), 60.0)
         assert (await service.drive(settings, now=t0 + H + timedelta(minutes=1))).settled == 1
     finally:
         sim_stop.set()

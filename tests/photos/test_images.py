@@ -380,7 +380,7 @@ def test_multi_picture_jpeg_keeps_the_primary_image():
 
 
 def test_heic_when_enabled_and_pillow_heif_installed():
-    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif = pytest.importorskip("pillow_heif", reason="HEIC is the opt-in extra `heic` (GPL codecs); without it HEIC is refused, as test_heic_is_unsupported_unless_enabled checks")
     pillow_heif.register_heif_opener()
     src = encode(quadrants(200, 100), "HEIF", quality=90, exif=camera_exif(orientation=6).tobytes())
     result = sanitise(src, "image/heic", "IMG_0001.HEIC", PhotoLimits(allow_heic=True))

@@ -51,7 +51,7 @@ class Photo(Model):
     dhash = fields.BigIntField(description="dHash of the whole thumbnail, signed 64-bit")
     crop_hashes = fields.JSONField(description="[[phash, dhash], ...] signed, one pair per hashing crop")
     captured_at = fields.DatetimeField(null=True)
-    captured_at_source = fields.CharField(max_length=12, null=True)
+    captured_at_source = fields.CharField(max_length=20, null=True)  # "local:digitized" when the camera wrote no offset
     had_location = fields.BooleanField(default=False)
     status = fields.CharEnumField(PhotoStatus, max_length=16, default=PhotoStatus.UPLOADED)
     status_reason = fields.CharField(max_length=200, default="")

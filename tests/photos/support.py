@@ -28,21 +28,25 @@ mutation($activityId: ID!, $file: Upload!) {
 }"""
 
 
-def exif_taken(when: datetime, gps: bool = True) -> Image.Exif:
+def exif_taken(when: datetime, gps: bool = True, offset: str | None = "+09:00") -> Image.Exif:
+    """Camera EXIF taken at ``when``; ``offset=None`` leaves out OffsetTimeOriginal, as most phones do."""
     exif = camera_exif(gps=gps)
     sub = exif.get_ifd(0x8769)
     sub[0x9003] = when.strftime("%Y:%m:%d %H:%M:%S")
-    sub[0x9011] = "+09:00"
+    if offset is None:
+        sub.pop(0x9011, None)
+    else:
+        sub[0x9011] = offset
     return exif
 
 
 def camera_jpeg(seed: int, when: datetime | None = None, size: tuple[int, int] = (1200, 900),
-                gps: bool = True, quality: int = 90) -> bytes:
+                gps: bool = True, quality: int = 90, offset: str | None = "+09:00") -> bytes:
     """A camera-like JPEG with EXIF (capture time, GPS) unless ``when`` is None."""
     im = photo(*size, seed=seed)
     if when is None:
         return encode(im, "JPEG", quality=quality)
-    return encode(im, "JPEG", quality=quality, exif=exif_taken(when, gps).tobytes())
+    return encode(im, "JPEG", quality=quality, exif=exif_taken(when, gps, offset).tobytes())
 
 
 async def pending_activity(settings: Settings, student, type_key: str = "waste_found",

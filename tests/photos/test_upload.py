@@ -14,7 +14,7 @@ from backend.photos.models import Photo, PhotoBandKey, PhotoStatus
 from backend.photos.service import store_for
 from tests.builders import build_world, gql, sign_in, start_programmes
 from tests.photos.fixtures.builders import encode, jpeg, photo, png_raw
-from tests.photos.support import camera_jpeg, pending_activity, upload
+from tests.photos.support import camera_jpeg, exif_taken, pending_activity, upload
 
 NOW = datetime.now(UTC)
 
@@ -46,6 +46,28 @@ async def test_upload_stores_only_sanitised_pixels_and_strips_gps(client, db, wo
     assert stored != original and row.original_sha256 != row.sha256
     files = {p.read_bytes() for p in store.root.rglob("*.jpg")}
     assert original not in files  # the original bytes are never stored
+
+
+@pytest.mark.parametrize("tag", ["original", "digitized", "modified"])
+async def test_phone_photo_without_offset_tag_uploads(client, db, world, tag):
+    """Most phones write DateTimeOriginal without OffsetTimeOriginal: the upload must succeed."""
+    token = await sign_in(client, world.family_a1.student.email)
+    activity = await pending_activity(db, world.family_a1.student)
+    exif = exif_taken(NOW.replace(tzinfo=None), offset=None)
+    sub = exif.get_ifd(0x8769)
+    taken = sub.pop(0x9003)
+    if tag == "digitized":
+        sub[0x9004] = taken
+    elif tag == "modified":
+        exif[0x0132] = taken
+    else:
+        sub[0x9003] = taken
+    original = encode(photo(1200, 900, seed=7), "JPEG", exif=exif.tobytes())
+    result = await upload(client, token, activity, original)
+    assert result["__typename"] == "PhotoUploaded", result
+    row = await Photo.get(id=int(result["photo"]["id"]))
+    assert row.captured_at_source == f"local:{tag}"
+    assert row.captured_at.replace(tzinfo=None, microsecond=0) == NOW.replace(tzinfo=None, microsecond=0)
 
 
 @pytest.mark.parametrize(("name", "data", "filename", "mime", "code"), [

@@ -475,9 +475,10 @@ def verify_checkpoint_consistency(old: Checkpoint, new: Checkpoint, proof: Mappi
         raise VerificationError(f"no consistency proof from tree size {old.size} to {new.size}")
     if _field(proof, "fromSize") != old.size or _field(proof, "toSize") != new.size:
         raise VerificationError(f"the consistency proof is not from tree size {old.size} to {new.size}")
-    for name, root in (("fromRoot", old.root), ("toRoot", new.root)):
-        if name in proof and _hex_hash(proof[name], name) != root:
-            raise VerificationError(f"the proof's {name} differs from the signed checkpoint")
+    for name, checkpoint in (("fromRoot", old), ("toRoot", new)):
+        if name in proof and _hex_hash(proof[name], name) != checkpoint.root:
+            raise VerificationError(f"the server's {name} for tree size {checkpoint.size} is not the verified "
+                                    "checkpoint's root: the log forked or rewrote entries")
     verify_consistency(old.size, new.size, _hex_path(_field(proof, "path")), old.root, new.root)
 
 

@@ -467,19 +467,28 @@ async def _serve(db, client) -> Served:
     token = await sign_in(client, parent.email)
     history = (await gql(client, WALLET, token=token))["data"]["wallet"]["history"]
     assert [h["seq"] for h in history] == [12, 7, 6, 5, 0]
-    old = (await gql(client, operation("ledger_checkpoint"), {"treeSize": 5}))["data"]["ledgerCheckpoint"]
+    old = (await gql(client, operation("LedgerCheckpoint"), {"treeSize": 5}))["data"]["ledgerCheckpoint"]
     remembered = lv.verify_checkpoint(old["note"], vkey)
     assert (remembered.size, remembered.root.hex()) == (old["treeSize"], old["rootHash"])
-    consistency = (await gql(client, operation("ledger_consistency_proof"),
+    consistency = (await gql(client, operation("LedgerConsistencyProof"),
                              {"fromSize": 5, "toSize": 13}))["data"]["ledgerConsistencyProof"]
     line = next(h for h in history if h["seq"] == 7)
     inclusion = await _inclusion(client, 7)
     return Served(vkey, ledger_key(db).name, line, inclusion, consistency, remembered, str(parent.pseudonym), history)
 
 
+INCLUSION_AT_SIZE = """
+query($seq: Int!, $treeSize: Int) { ledgerInclusionProof(seq: $seq, treeSize: $treeSize) {
+  __typename ... on InclusionProof { seq leafHash treeSize rootHash path checkpointNote } ... on Error { message } } }"""
+
+
 async def _inclusion(client, seq: int, tree_size: int | None = None) -> dict[str, Any]:
-    variables = {"seq": seq} if tree_size is None else {"seq": seq, "treeSize": tree_size}
-    return (await gql(client, operation("ledger_inclusion_proof"), variables))["data"]["ledgerInclusionProof"]
+    """The app's LedgerInclusionProof (latest checkpoint), or the proof to an older checkpoint."""
+    if tree_size is None:
+        answer = await gql(client, operation("LedgerInclusionProof"), {"seq": seq})
+    else:
+        answer = await gql(client, INCLUSION_AT_SIZE, {"seq": seq, "treeSize": tree_size})
+    return answer["data"]["ledgerInclusionProof"]
 
 
 async def test_every_entry_of_a_wallet_verifies_against_the_real_api(db, client):
@@ -746,7 +755,7 @@ async def test_the_checkpoint_endpoint_verifies_with_the_published_key_only(db, 
     note = (await client.get("/ledger/checkpoint")).text
     vkey = (await client.get("/ledger/verifier-key")).text
     checkpoint = lv.verify_checkpoint(note, vkey)
-    graphql = (await gql(client, operation("ledger_checkpoint"), {}))["data"]["ledgerCheckpoint"]
+    graphql = (await gql(client, operation("LedgerCheckpoint"), {}))["data"]["ledgerCheckpoint"]
     assert graphql["note"] == note and graphql["rootHash"] == checkpoint.root.hex() and graphql["treeSize"] == 13
     name = lv.parse_verifier_key(vkey).name
     with pytest.raises(VerificationError, match="another key"):

@@ -98,6 +98,14 @@ def test_operations_are_named(path: Path):
     assert all(op.name is not None for op in _operations(_parse(path))), f"{path.name} has an anonymous operation"
 
 
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+def test_a_document_holds_one_operation_named_as_its_file(path: Path):
+    """The client loads ``operations/<Name>.graphql`` for the operation ``Name``."""
+    operations = _operations(_parse(path))
+    if operations:
+        assert [op.name.value if op.name else None for op in operations] == [path.stem]
+
+
 def test_operation_names_are_unique_across_documents():
     seen: dict[str, str] = {}
     for path in DOCUMENTS:

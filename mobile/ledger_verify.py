@@ -424,7 +424,11 @@ def parse_leaf(data: str | bytes) -> Leaf:
 
 @dataclass(frozen=True)
 class EntryVerification:
-    """What the app shows for one entry. ``remember`` is the checkpoint to keep for the next check."""
+    """What the app shows for one entry.
+
+    ``checkpoint``: the signed checkpoint the entry was checked against (when its signature held);
+    ``remember``: the checkpoint to keep for the next check (unchanged after a failure).
+    """
 
     verified: bool
     origin: str | None
@@ -499,8 +503,8 @@ def _check_line(line: Mapping[str, Any], leaf: Leaf, account: str | None) -> Non
         raise VerificationError("the entry belongs to another holder")
 
 
-def _verify_entry(line, inclusion, key, remembered, consistency, origin, account) -> EntryVerification:
-    checkpoint = verify_checkpoint(_field(inclusion, "checkpointNote"), key, origin=origin)
+def _verify_entry(line, inclusion, key, remembered, consistency, origin, account, seen) -> EntryVerification:
+    checkpoint = seen["checkpoint"] = verify_checkpoint(_field(inclusion, "checkpointNote"), key, origin=origin)
     if _field(inclusion, "treeSize") != checkpoint.size:
         raise VerificationError("the proof's treeSize differs from the signed checkpoint")
     if _hex_hash(_field(inclusion, "rootHash"), "rootHash") != checkpoint.root:
@@ -547,7 +551,7 @@ def verify_entry(
     name (the backend signs as its origin); ``account``: the holder's pseudonym, if the entry
     must be theirs.
     """
-    key = None
+    key, seen = None, {}
     try:
         key = _as_key(verifier_key)
         if isinstance(inclusion, Mapping) and inclusion.get("__typename", "InclusionProof") != "InclusionProof":
@@ -555,9 +559,11 @@ def verify_entry(
             return EntryVerification(False, None, line.get("seq") if isinstance(line, Mapping) else None, None,
                                      f"not provable yet: {message}", pending=True, remember=remembered)
         return _verify_entry(line, inclusion, key, remembered, consistency,
-                             key.name if origin is None else origin, account)
+                             key.name if origin is None else origin, account, seen)
     except VerificationError as error:
         index = line.get("seq") if isinstance(line, Mapping) else None
-        origin_shown = origin or (key.name if key else None)
-        return EntryVerification(False, origin_shown, index if _is_int(index) else None, None, str(error),
-                                 remember=remembered)
+        checkpoint = seen.get("checkpoint")
+        origin_shown = checkpoint.origin if checkpoint else origin or (key.name if key else None)
+        return EntryVerification(False, origin_shown, index if _is_int(index) else None,
+                                 checkpoint.size if checkpoint else None, str(error),
+                                 checkpoint=checkpoint, remember=remembered)

@@ -705,6 +705,7 @@ async def test_every_tampering_fails_against_the_real_api(db, client):
     assert untouched.verified and len(served.inclusion["path"]) == 4, untouched.reason
     cases = _cases()
     assert len(cases) == 42
+    shown = {}
     for name, (tamper, reason) in cases.items():
         line, inclusion = copy.deepcopy(served.line), copy.deepcopy(served.inclusion)
         options = copy.deepcopy(base)
@@ -714,6 +715,9 @@ async def test_every_tampering_fails_against_the_real_api(db, client):
         assert result.failed and not result.verified and not result.pending, name
         assert re.search(reason, result.reason), f"{name}: {result.reason}"
         assert result.remember == options["remembered"], name  # a failure never replaces what the app trusts
+        shown[name] = (result.index, result.tree_size)
+    assert shown["the amount shown"] == (7, 13)  # the entry and the signed tree it failed against
+    assert shown["a checkpoint signed by another key"] == (7, None)
 
 
 async def test_a_forked_log_is_caught_by_the_consistency_check(db, client):

@@ -365,7 +365,7 @@ records = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(records)
 def test_the_leaf_encoding_matches_the_backend_byte_for_byte(record):
     data = encode_leaf(record)

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     photo_url_ttl_seconds: int = Field(300, ge=10, le=3_600)
     photo_model_path: Path | None = None
     photo_model_check_seconds: float = Field(30.0, ge=0, le=3_600)
-    photo_auto_accept_confidence: float = Field(0.90, ge=0.5, le=1.0)
+    photo_auto_accept_confidence: float = Field(0.98, ge=0.5, le=1.0)
     photo_auto_reject_invalid_confidence: float = Field(0.97, ge=0.5, le=1.01)
     photo_auto_reject_screenshot_score: float = Field(0.90, ge=0.5, le=1.01)
     photo_auto_reject_uniform_score: float = Field(0.90, ge=0.5, le=1.01)

@@ -26,6 +26,10 @@ def render(evaluation: dict) -> str:
                          "for training the shipped head."), ""]
     for key, title in SECTIONS:
         lines += _section(title, evaluation[key])
+    if "routing_figures_held_out" in evaluation:
+        lines += ["### Confidences the routing thresholds must clear (stage 2, held-out photos)",
+                  "", *(f"- {k}: {v}" for k, v in evaluation["routing_figures_held_out"].items()),
+                  ""]
     if "latency" in evaluation:
         lines += ["### Latency (onnxruntime, CPU, this machine)", ""]
         lines += [f"- {k}: {v}" for k, v in evaluation["latency"].items()] + [""]

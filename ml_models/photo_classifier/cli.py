@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
                             f"(default: {DEFAULT_BACKBONE} if present, else {MODEL_PATH.name})")
     train.add_argument("--output", type=Path, default=MODEL_PATH, help="model file to replace")
     train.add_argument("--photo-eval", type=Path, default=DEFAULT_PHOTO_EVAL,
-                       help="photo_eval folder (only its MIT/Apache-2.0 photos train)")
+                       help="photo_eval folder (only its MIT/Apache-2.0/CC BY photos train)")
     train.add_argument("--no-photo-eval", action="store_true", help="do not use photo_eval")
     train.add_argument("--extra-data", type=Path, action="append", default=[], metavar="DIR",
                        help="folder with labels.csv (file,category,licence,source); repeatable")

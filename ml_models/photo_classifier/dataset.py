@@ -27,8 +27,12 @@ EXTRA_LABELS_FILE = "labels.csv"
 EXTRA_COLUMNS = ("file", "category", "licence", "source")
 # Licence values allowed in an extra dataset's licence column that permit training.
 TRAINABLE_LICENCES = frozenset({"MIT", "Apache-2.0", "pvpp-training-consent"})
-_RESTRICTED = re.compile(r"research|non-commercial|unknown|no licen[cs]e|GPL", re.IGNORECASE)
-_PERMISSIVE = re.compile(r"^(MIT|Apache-2\.0)\b")
+# "no LICENSE file" only says where the terms are not written down; "no licence" restricts.
+_RESTRICTED = re.compile(r"research|non-commercial|unknown|no licen[cs]e\b(?! file)|GPL",
+                         re.IGNORECASE)
+# CC BY (attribution only), any version; CC BY-NC, -ND and -SA do not match.
+_ATTRIBUTION = re.compile(r"^CC[- ]BY[- ]\d\.\d\b")
+_PERMISSIVE = re.compile(rf"^(MIT|Apache-2\.0)\b|{_ATTRIBUTION.pattern}")
 
 
 class DatasetError(ValueError):
@@ -47,16 +51,23 @@ class Example:
 
 
 def is_trainable_licence(licence: str) -> bool:
-    """True for MIT/Apache-2.0 images (and project-consented photos); never for research terms.
+    """True for MIT, Apache-2.0 and CC BY images (and project-consented photos); never for
+    research, non-commercial, share-alike or no-derivatives terms.
 
     The photo_eval licence column is free text, e.g. "repo MIT; images from Places365 val
     (research/non-commercial terms)" — the repository is MIT but the images are not, so any
-    restricting word wins over a permissive one.
+    restricting word wins over a permissive one. CC BY photos need their author credited
+    wherever the training data is listed (:func:`needs_attribution`, MODEL_CARD.md).
     """
     text = licence.strip()
     if text in TRAINABLE_LICENCES:
         return True
     return bool(_PERMISSIVE.match(text)) and not _RESTRICTED.search(text)
+
+
+def needs_attribution(licence: str) -> bool:
+    """True for CC BY licences: a model trained on the photo must credit its author."""
+    return bool(_ATTRIBUTION.match(licence.strip()))
 
 
 def load_photo_eval(root: Path) -> list[Example]:

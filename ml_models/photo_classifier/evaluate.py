@@ -23,7 +23,7 @@ from ml_models.photo_classifier.backbone import Log, open_image
 from ml_models.photo_classifier.dataset import Example, content_hash
 from ml_models.photo_classifier.head import HeadConfig, fit_head
 from ml_models.photo_classifier.inference import PhotoClassifier, RawOutputs
-from ml_models.photo_classifier.metrics import report
+from ml_models.photo_classifier.metrics import report, routing_figures
 from ml_models.photo_classifier.spec import CATEGORIES, META_TRAINING
 from ml_models.photo_classifier.train import gather_examples
 
@@ -177,6 +177,7 @@ def evaluate(model_path: Path, photo_eval: Path, extra: list[Path], *, with_late
             for i, e in enumerate(examples)
         ],
     }
+    result["routing_figures_held_out"] = routing_figures(result["per_photo"])
     if with_latency and examples:
         log("measuring latency")
         result["latency"] = latency(classifier, examples[0].path)

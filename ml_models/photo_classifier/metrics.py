@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 from ml_models.photo_classifier.spec import CATEGORIES, INVALID
 
-MIN_SUPPORT = 3
+# Below 6 photos one photo moves recall by 0.2 or more, and small classes are often a few
+# views of one scene (laundry_appliance's 5 include three views of one washer).
+MIN_SUPPORT = 6
 
 
 def report(truth: Sequence[str], predicted: Sequence[str],
@@ -38,6 +40,27 @@ def report(truth: Sequence[str], predicted: Sequence[str],
         "per_class": per_class,
         "invalid_gate": _gate(truth, predicted),
         "confusion": {"labels": list(labels), "rows_truth_columns_predicted": matrix},
+    }
+
+
+def routing_figures(per_photo: Sequence[dict]) -> dict:
+    """Stage-2 confidences on held-out photos that the routing thresholds must clear.
+
+    ``per_photo`` rows as in evaluation.json. Auto-accept must lie above every wrong evidence
+    answer (a wrong category, or an invalid photo taken for evidence); auto-reject as invalid
+    above every genuine photo the model called invalid.
+    """
+    held = [r for r in per_photo if not r["trained_on"]]
+    wrong = [r["stage2_confidence"] for r in held if r["stage2"] not in (r["truth"], INVALID)]
+    rejected = [r["stage2_confidence"] for r in held
+                if r["truth"] != INVALID and r["stage2"] == INVALID]
+    return {
+        "held_out_photos": len(held),
+        "wrong_evidence_answers": len(wrong),
+        "wrong_evidence_confidence_max": max(wrong, default=None),
+        "evidence_called_invalid": len(rejected),
+        "evidence_called_invalid_confidence_min": min(rejected, default=None),
+        "evidence_called_invalid_confidence_max": max(rejected, default=None),
     }
 
 

@@ -23,6 +23,7 @@ from ml_models.photo_classifier.dataset import (
     content_hash,
     load_extra,
     load_photo_eval,
+    needs_attribution,
 )
 from ml_models.photo_classifier.graph import attach_head
 from ml_models.photo_classifier.head import DEFAULT_CONFIG, HeadConfig, fit_head
@@ -87,7 +88,7 @@ def train(backbone_source: Path, output: Path, *, photo_eval: Path | None, extra
     trainable = [e for e in examples if e.trainable]
     log(f"{len(examples)} labelled photos, {len(trainable)} with a licence that allows training")
     if not trainable:
-        raise ValueError("no photo with a training licence (MIT, Apache-2.0 or consented)")
+        raise ValueError("no photo with a training licence (MIT, Apache-2.0, CC BY or consented)")
     labels = load_imagenet_labels()
     mapping = mapping_matrix(labels)
     backbone = Backbone(backbone_source)
@@ -104,6 +105,8 @@ def train(backbone_source: Path, output: Path, *, photo_eval: Path | None, extra
         "examples": len(trainable), "per_category": per_category,
         "licences": sorted({e.licence for e in trainable}),
         "photo_hashes": sorted(content_hash(e.path) for e in trainable),
+        "attribution_required": sorted(f"{e.source}: {e.licence}" for e in trainable
+                                       if needs_attribution(e.licence)),
     }
     metadata = {
         META_FORMAT: META_FORMAT_VALUE, META_VERSION: version,

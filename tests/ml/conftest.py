@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -21,6 +22,13 @@ def photo_eval() -> Path:
             pytest.fail(f"photo_eval not found at {PHOTO_EVAL} (required on CI)")
         pytest.skip(f"photo_eval not found at {PHOTO_EVAL}")
     return PHOTO_EVAL
+
+
+@pytest.fixture(scope="session")
+def manifest_rows(photo_eval: Path) -> list[dict[str, str]]:
+    """photo_eval/MANIFEST.csv as read by csv, independently of the loader under test."""
+    with (photo_eval / "MANIFEST.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from ml_models.photo_classifier import spec
-from ml_models.photo_classifier.dataset import load_photo_eval
+from ml_models.photo_classifier.dataset import load_photo_eval, needs_attribution
 from ml_models.photo_classifier.imagenet_mapping import load_imagenet_labels
 from ml_models.photo_classifier.inference import PhotoClassifier
 from ml_models.photo_classifier.preprocessing import Preprocessing
@@ -53,6 +53,20 @@ def test_trained_only_on_permissive_photos(classifier: PhotoClassifier, photo_ev
     hashes = set(json.loads(classifier.metadata[spec.META_TRAINING])["photo_hashes"])
     restricted = [e for e in load_photo_eval(photo_eval) if not e.trainable]
     assert restricted and not any(content_hash(e.path) in hashes for e in restricted)
+
+
+def test_cc_by_training_photos_are_recorded_and_credited(
+        classifier: PhotoClassifier, photo_eval: Path, manifest_rows: list[dict[str, str]]) -> None:
+    training = json.loads(classifier.metadata[spec.META_TRAINING])
+    credited = [e for e in load_photo_eval(photo_eval)
+                if e.trainable and needs_attribution(e.licence)]
+    assert credited, "photo_eval has a CC BY photo (charger_plugged_001)"
+    assert training["attribution_required"] == sorted(f"{e.source}: {e.licence}" for e in credited)
+    origin = {f"photo_eval/{r['file']}": r for r in manifest_rows}
+    card = spec.MODEL_CARD_PATH.read_text(encoding="utf-8")
+    for example in credited:
+        row = origin[example.source]
+        assert row["source_repo"] in card and row["source_path"].split(" ")[0] in card
 
 
 def test_predictions_where_evaluation_says_the_model_is_right(classifier: PhotoClassifier,

@@ -226,6 +226,8 @@ async def push_readings(settings: Settings, device_id: str, token: str, batch_id
         await limits.check_address()
     if not 1 <= len(str(batch_id)) <= 64:
         raise ValidationFailed("batchId", "A batch id has 1 to 64 characters.")
+    if not valid_device_id(str(device_id)):
+        raise ValidationFailed("deviceId", "A device id has 1 to 64 letters, digits or . _ : -")
     if not 1 <= len(items) <= MAX_PUSH_ITEMS:
         raise ValidationFailed("readings", f"Send 1 to {MAX_PUSH_ITEMS} readings per batch.")
     plug = await Plug.filter(vendor=Vendor.HTTP, device_id=str(device_id), unpaired_at=None).first()

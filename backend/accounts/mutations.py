@@ -63,7 +63,7 @@ class StaffAccountInput:
     municipality_id: strawberry.ID | None = None
 
 
-SignUpResult = result_union("SignUpResult", SignUpSuccess, ValidationFailed, AlreadyExists)
+SignUpResult = result_union("SignUpResult", SignUpSuccess, ValidationFailed, AlreadyExists, RateLimited)
 SignInResult = result_union("SignInResult", AuthPayload, InvalidCredentials, RateLimited, ConsentRequired)
 RefreshResult = result_union("RefreshResult", AuthPayload, InvalidToken, ConsentRequired)
 ConsentResult = result_union("ConsentResult", GuardianLink, NotAllowed, ValidationFailed)
@@ -90,6 +90,7 @@ class AccountMutations:
     @returns_errors
     async def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:
         settings = info.context.settings
+        await service.count_sign_up(settings, info.context.redis, info.context.client_address)
         user = await service.sign_up(
             settings, email=input.email, password=input.password, display_name=input.display_name,
             role=RoleModel(input.role.value), birth_date=input.birth_date, invite_code=input.invite_code,

@@ -46,6 +46,12 @@ class Tokens:
     session_id: uuid.UUID
 
 
+async def count_sign_up(settings: Settings, redis: Redis, address: str) -> None:
+    """Refuse sign-ups beyond ``signup_max_per_address`` per window from one client address."""
+    await AttemptCounter(redis, "signup-address", limit=settings.signup_max_per_address,
+                         window_seconds=settings.signup_window_seconds).take(address)
+
+
 async def sign_up(
     settings: Settings,
     *,
@@ -136,16 +142,17 @@ async def sign_in(
         redis, "signin-address",
         limit=settings.signin_max_failures_per_address, window_seconds=settings.signin_window_seconds,
     )
-    for counter, subject in ((per_address, address), (per_account, account_key)):
-        retry_after = await counter.retry_after(subject)
-        if retry_after is not None:
-            raise RateLimited(retry_after)
+    await per_address.take(address)  # counted before the (slow) hash check, given back on success
+    try:
+        await per_account.take(account_key)
+    except RateLimited:
+        await per_address.release(address)
+        raise
     user = await User.get_or_none(email=account_key)
     if not await verify_password(user.password_hash if user else None, password) or user is None:
-        await per_account.hit(account_key)
-        await per_address.hit(address)
         raise InvalidCredentials()
     await per_account.reset(account_key)
+    await per_address.release(address)
     if await needs_guardian_consent(settings, user):
         raise ConsentRequired()
     return await _open_session(settings, user)

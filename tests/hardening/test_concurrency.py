@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
+from backend.codes import local_today
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import LedgerEntry
 from backend.ledger.service import balances_of, ledger_transaction
-from tests.builders import build_world, gql, sign_in, start_programmes
+from backend.photos.models import Photo
+from tests.accounts.test_auth_graphql import SIGN_UP
+from tests.builders import PASSWORD, SIGN_IN, build_world, gql, sign_in, start_programmes
+from tests.photos.support import camera_jpeg, pending_activity, upload
 from tests.rewards.test_rewards_graphql import CONVERT
 
 ADJUST = """
@@ -58,3 +64,44 @@ async def test_coins_for_a_municipality_that_does_not_exist_are_refused(client):
     assert await LedgerEntry.filter(ref="adjust:adjust-coins-1").count() == 0
     real = (await gql(client, ADJUST, {**variables, "scope": world.muni_a.code}, token))["data"]["adjustBalance"]
     assert real["__typename"] == "BalanceAdjusted"
+
+
+async def test_thirty_parallel_wrong_passwords_get_only_five_guesses(client, settings):
+    world = await build_world()
+    email = world.family_a1.parent.email
+    bodies = await asyncio.gather(*(gql(client, SIGN_IN, {"email": email, "password": f"wrong-{i}-Password!"})
+                                    for i in range(30)))
+    kinds = Counter(b["data"]["signIn"]["__typename"] for b in bodies)
+    assert kinds == {"InvalidCredentials": settings.signin_max_failures_per_account,
+                     "RateLimited": 30 - settings.signin_max_failures_per_account}, kinds
+    # the right password is refused too until the window ends: the guesses were used up
+    assert (await gql(client, SIGN_IN, {"email": email, "password": PASSWORD}))["data"]["signIn"]["__typename"] \
+        == "RateLimited"
+
+
+async def test_successful_sign_ins_do_not_use_up_the_address_limit(client, settings):
+    world = await build_world()
+    for _ in range(settings.signin_max_failures_per_account + 2):
+        await sign_in(client, world.family_a1.parent.email)
+
+
+async def test_sign_up_is_rate_limited_per_address(client, settings):
+    bodies = await asyncio.gather(*(gql(client, SIGN_UP, {"input": {
+        "email": f"new{i}@example.org", "password": PASSWORD, "displayName": f"New {i}", "role": "PARENT"}})
+        for i in range(settings.signup_max_per_address + 5)))
+    kinds = Counter(b["data"]["signUp"]["__typename"] for b in bodies)
+    assert kinds == {"SignUpSuccess": settings.signup_max_per_address, "RateLimited": 5}, kinds
+
+
+async def test_same_photo_sent_at_once_for_six_activities_is_accepted_once(client, db):
+    world = await build_world()
+    await start_programmes(world)
+    student = world.family_a1.student
+    token = await sign_in(client, student.email)
+    today = local_today(db.display_timezone)
+    activities = [await pending_activity(db, student, on=today - timedelta(days=i)) for i in range(6)]
+    data = camera_jpeg(7, datetime.now(UTC))
+    results = await asyncio.gather(*(upload(client, token, a, data) for a in activities))
+    kinds = Counter(r["__typename"] for r in results)
+    assert kinds == {"PhotoUploaded": 1, "DuplicatePhoto": 5}, kinds
+    assert await Photo.all().count() == 1

@@ -8,6 +8,8 @@ import asyncpg
 import redis.exceptions
 from tortoise.exceptions import DBConnectionError
 
+SERVICE_UNAVAILABLE_MESSAGE = "The service is briefly unavailable. Try again in a few seconds."
+
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,  # refused, reset, loading
     redis.exceptions.TimeoutError,

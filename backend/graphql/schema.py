@@ -43,6 +43,7 @@ from backend.rewards.queries import RewardQueries
 from backend.savings.queries import SavingsQueries
 from backend.schools.mutations import SchoolMutations
 from backend.schools.queries import SchoolQueries
+from backend.outages import SERVICE_UNAVAILABLE_MESSAGE, is_outage
 from backend.settings import Settings
 
 log = logging.getLogger("pvpp.graphql")
@@ -56,6 +57,18 @@ Mutation = merge_types(
                  PhotoMutations, DrSettlementMutations),
 )
 Subscription = merge_types("Subscription", (DrSubscriptions,))
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Mask errors from bugs; a lost database or Redis becomes a named SERVICE_UNAVAILABLE
+    error (answered with 503) for fields without a result union to carry it."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if error.original_error is not None and is_outage(error.original_error):
+            return GraphQLError(SERVICE_UNAVAILABLE_MESSAGE, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
+                                extensions={"code": "SERVICE_UNAVAILABLE"})
+        return super().anonymise_error(error)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -88,7 +101,7 @@ def build_schema(
             partial(MaxTokensLimiter, max_token_count=max_tokens),
             partial(AddValidationRules, limit_rules),
             partial(ValidationCache, maxsize=1_000),
-            partial(MaskErrors, should_mask_error=_is_unexpected, error_message="Unexpected server error."),
+            partial(MaskUnexpectedErrors, should_mask_error=_is_unexpected, error_message="Unexpected server error."),
         ],
     )
     denied = deny_undeclared_fields(schema._schema)

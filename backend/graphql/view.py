@@ -33,12 +33,16 @@ from strawberry.types.unset import UNSET
 from backend.accounts.service import authenticate
 from backend.errors import InvalidToken
 from backend.graphql.context import Context
+from backend.outages import SERVICE_UNAVAILABLE_MESSAGE, is_outage
 from backend.settings import Settings
 
 log = logging.getLogger("pvpp.graphql")
 
 _CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-          413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL_SERVER_ERROR"}
+          413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL_SERVER_ERROR",
+          503: "SERVICE_UNAVAILABLE"}
+#: Seconds a client is asked to wait when PostgreSQL or Redis is unreachable.
+RETRY_AFTER_SECONDS = 5
 
 
 #: Room for the operations and map parts of a multipart request beside one photo.
@@ -133,9 +137,14 @@ class GraphQLView(GraphQL):
             response = error_response(e.status_code, e.reason)
         except StarletteHTTPException as e:  # e.g. Starlette's own multipart parse errors
             response = error_response(e.status_code if e.status_code < 500 else 400, str(e.detail))
-        except Exception:
-            log.exception("unhandled error in GraphQL request")
-            response = error_response(500, "Unexpected server error.")
+        except Exception as e:
+            if is_outage(e):  # e.g. the session lookup of the bearer token
+                log.warning("service unavailable: %s", type(e).__name__)
+                response = error_response(503, SERVICE_UNAVAILABLE_MESSAGE,
+                                          {"Retry-After": str(RETRY_AFTER_SECONDS)})
+            else:
+                log.exception("unhandled error in GraphQL request")
+                response = error_response(500, "Unexpected server error.")
         finally:
             if request is not None:
                 await request.close()  # closes uploaded files' temporary files (multipart)
@@ -240,9 +249,12 @@ class GraphQLView(GraphQL):
 
 
 def status_for(result: ExecutionResult) -> int | None:
-    """400 for a request that never ran, 401 when only sign-in was missing, else 200."""
+    """400 for a request that never ran, 401 when only sign-in was missing, 503 when only an
+    outage stopped it, else 200."""
     if not result.errors:
         return None
+    if all((e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" for e in result.errors):
+        return 503
     if result.data is None and all(e.path is None for e in result.errors):
         return 400
     if all((e.extensions or {}).get("code") == "UNAUTHENTICATED" for e in result.errors):

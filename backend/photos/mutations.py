@@ -68,7 +68,7 @@ class PhotoMutations:
         activity = parse_id(activity_id, "activityId")
         uploaded = await service.upload_photo(principal, settings, activity, data, mime, filename)
         if not uploaded.replayed:
-            await service.enqueue_verify(info.context.redis, uploaded.photo.id)
+            await service.enqueue_verify_soon(info.context.redis, uploaded.photo.id)
         return PhotoUploaded(photo=Photo.from_model(uploaded.photo), replayed=uploaded.replayed)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],

@@ -76,7 +76,7 @@ def verify_job_id(photo_id: int, attempt: int = 0) -> str:
     return f"verify-photo:{photo_id}:{attempt}"
 
 
-async def enqueue_verify(redis: object, photo_id: int, attempt: int = 0) -> bool:
+async def enqueue_verify(redis: object, photo_id: int, attempt: int = 0, quiet: bool = False) -> bool:
     """Queue the verify job (arq); a failure is logged, the sweeper re-queues later."""
     from arq.connections import ArqRedis
 
@@ -84,8 +84,34 @@ async def enqueue_verify(redis: object, photo_id: int, attempt: int = 0) -> bool
         pool = redis if isinstance(redis, ArqRedis) else ArqRedis(connection_pool=redis.connection_pool)  # type: ignore[attr-defined]
         return await pool.enqueue_job(VERIFY_JOB, photo_id, _job_id=verify_job_id(photo_id, attempt)) is not None
     except Exception:
-        log.exception("could not enqueue verification of photo %s", photo_id)
+        if not quiet:
+            log.exception("could not enqueue verification of photo %s", photo_id)
         return False
+
+
+#: Waits between background attempts to queue a verification while Redis is down; after
+#: them the worker's sweeper (every 5 minutes and at its start) queues the photo.
+ENQUEUE_RETRY_SECONDS = (1, 2, 3, 5, 10, 20, 30, 60, 120, 300)
+_retrying: set[asyncio.Task] = set()
+
+
+async def enqueue_verify_soon(redis: object, photo_id: int) -> bool:
+    """Queue the verify job now, or keep trying in the background while Redis is down, so a
+    photo uploaded during an outage is verified seconds after Redis returns."""
+    if await enqueue_verify(redis, photo_id):
+        return True
+    task = asyncio.get_running_loop().create_task(_retry_enqueue(redis, photo_id))
+    _retrying.add(task)
+    task.add_done_callback(_retrying.discard)
+    return False
+
+
+async def _retry_enqueue(redis: object, photo_id: int) -> None:
+    for delay in ENQUEUE_RETRY_SECONDS:
+        await asyncio.sleep(delay)
+        if await enqueue_verify(redis, photo_id, quiet=True):
+            log.info("verification of photo %s queued after Redis returned", photo_id)
+            return
 
 
 # --- upload ---------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     signin_window_seconds: int = Field(900, ge=1)
     signin_max_failures_per_account: int = Field(5, ge=1)
     signin_max_failures_per_address: int = Field(100, ge=1)
+    ws_session_check_seconds: float = Field(2.0, gt=0, le=60)
     signup_window_seconds: int = Field(600, ge=1)
     signup_max_per_address: int = Field(30, ge=1)
     password_min_length: int = Field(10, ge=8)

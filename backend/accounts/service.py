@@ -234,6 +234,28 @@ async def authenticate(settings: Settings, access_token: str) -> Principal:
     return await principal_for(session.user, session.id)
 
 
+async def session_end_reason(settings: Settings, principal: Principal) -> str | None:
+    """Why ``principal`` may no longer act (its session was revoked or expired, the account
+    was deleted, its role or scope changed, a child lost guardian consent), or None.
+
+    Long-lived connections (WebSocket subscriptions) ask this every few seconds, so what
+    ends an HTTP session at once also ends them."""
+    session = await Session.get_or_none(
+        id=principal.session_id, revoked_at__isnull=True, expires_at__gt=datetime.now(UTC)
+    ).select_related("user")
+    if session is None or session.user_id != principal.user_id:
+        return "The session has ended; sign in again."
+    user = session.user
+    now = (user.role, user.household_id, user.school_id, user.school_class_id, user.municipality_id)
+    then = (principal.role, principal.household_id, principal.school_id, principal.school_class_id,
+            principal.municipality_id)
+    if now != then:
+        return "Your role or membership changed; sign in again."
+    if await needs_guardian_consent(settings, user):
+        return "A guardian's consent is needed."
+    return None
+
+
 async def principal_for(user: User, session_id: uuid.UUID) -> Principal:
     """The principal of a user in a session; parents also get their children's ids."""
     children: frozenset[int] = frozenset()

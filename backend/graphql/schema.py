@@ -28,6 +28,7 @@ from backend.dr.queries import DrQueries
 from backend.dr.settlement_api import DrSettlementMutations, DrSettlementQueries
 from backend.dr.subscriptions import DrSubscriptions
 from backend.graphql.access import deny_undeclared_fields
+from backend.graphql.live_sessions import end_subscriptions_with_sessions
 from backend.graphql.sanitise import sanitise_arguments
 from backend.households.mutations import HouseholdMutations
 from backend.households.queries import HouseholdQueries
@@ -106,6 +107,7 @@ def build_schema(
     )
     denied = deny_undeclared_fields(schema._schema)
     sanitise_arguments(schema._schema)
+    end_subscriptions_with_sessions(schema._schema)
     if denied:
         log.warning("fields without an access declaration are denied: %s", ", ".join(denied))
     return schema

@@ -9,11 +9,14 @@
 Subscriptions use WebSockets on the same path (graphql-transport-ws). A browser cannot set
 headers on a WebSocket, so the client sends the same bearer token in the ``connection_init``
 payload (``{"authorization": "Bearer <access token>"}``); a missing or bad one closes the
-connection with 4403 before any operation runs.
+connection with 4403 before any operation runs. While the connection is open its session is
+checked every ``PVPP_WS_SESSION_CHECK_SECONDS``: once it ends (sign-out, consent withdrawn,
+account deleted, role or scope changed) the connection is closed with 4403.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -26,11 +29,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET
 
-from backend.accounts.service import authenticate
+from backend.accounts.service import authenticate, session_end_reason
 from backend.errors import InvalidToken
 from backend.graphql.context import Context
 from backend.outages import SERVICE_UNAVAILABLE_MESSAGE, is_outage
@@ -213,7 +217,30 @@ class GraphQLView(GraphQL):
             raise ConnectionRejectionError({"message": "The access token is invalid, expired or revoked."}) from None
         if context.principal.user is not None:
             context.loaders.user.prime(context.principal.user_id, context.principal.user)
+        task = asyncio.get_running_loop().create_task(self._watch_session(context.request, context.principal))
+        _watchdogs.add(task)
+        task.add_done_callback(_watchdogs.discard)
         return UNSET
+
+    async def _watch_session(self, websocket: WebSocket, principal: Any) -> None:
+        """Close the connection (4403) within ``ws_session_check_seconds`` of the session
+        ending: sign-out, consent withdrawn, account deleted, role or scope changed."""
+        while _open(websocket):
+            await asyncio.sleep(self.settings.ws_session_check_seconds)
+            if not _open(websocket):
+                return
+            try:
+                reason = await session_end_reason(self.settings, principal)
+            except Exception as e:  # an outage: keep the connection, ask again next time
+                log.warning("could not check a WebSocket session: %s", type(e).__name__)
+                continue
+            if reason is not None:
+                log.info("closing a WebSocket whose session ended")
+                try:
+                    await websocket.close(code=4403, reason=reason[:120])
+                except RuntimeError:  # closed meanwhile
+                    pass
+                return
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         if request.scope["type"] == "websocket":
@@ -246,6 +273,15 @@ class GraphQLView(GraphQL):
         result = await super().execute_single(*args, **kwargs)
         kwargs["sub_response"].status_code = status_for(result)
         return result
+
+
+#: Running session watchdogs (kept referenced until they finish).
+_watchdogs: set[asyncio.Task] = set()
+
+
+def _open(websocket: WebSocket) -> bool:
+    return (websocket.client_state is not WebSocketState.DISCONNECTED
+            and websocket.application_state is not WebSocketState.DISCONNECTED)
 
 
 def status_for(result: ExecutionResult) -> int | None:

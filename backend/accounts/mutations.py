@@ -67,8 +67,10 @@ SignUpResult = result_union("SignUpResult", SignUpSuccess, ValidationFailed, Alr
 SignInResult = result_union("SignInResult", AuthPayload, InvalidCredentials, RateLimited, ConsentRequired)
 RefreshResult = result_union("RefreshResult", AuthPayload, InvalidToken, ConsentRequired)
 ConsentResult = result_union("ConsentResult", GuardianLink, NotAllowed, ValidationFailed)
-DeleteAccountResult = result_union("DeleteAccountResult", AccountDeleted, InvalidCredentials, NotAllowed, ValidationFailed)
-StaffAccountResult = result_union("StaffAccountResult", StaffAccountCreated, ValidationFailed, AlreadyExists, NotAllowed)
+DeleteAccountResult = result_union("DeleteAccountResult", AccountDeleted, InvalidCredentials, NotAllowed,
+                                   ValidationFailed)
+StaffAccountResult = result_union("StaffAccountResult", StaffAccountCreated, ValidationFailed, AlreadyExists,
+                                  NotAllowed)
 
 
 def _optional_id(value: strawberry.ID | None, field: str) -> int | None:

@@ -20,7 +20,8 @@ from backend.graphql.errors import (
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 
-LogActivityResult = result_union("LogActivityResult", ActivityLogged, ValidationFailed, LimitReached, IdempotencyConflict, NotAllowed)
+LogActivityResult = result_union("LogActivityResult", ActivityLogged, ValidationFailed, LimitReached,
+                                 IdempotencyConflict, NotAllowed)
 DecideActivityResult = result_union("DecideActivityResult", Activity, ValidationFailed, NotAllowed)
 
 

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLUnionType
+from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLUnionType, default_field_resolver
 
 from backend import errors as domain
 from backend.graphql.errors import ValidationFailed
@@ -70,9 +70,7 @@ def _wrap(resolve: Callable[..., Any] | None, typed: bool) -> Callable[..., Any]
             if typed:
                 return ValidationFailed(message=exc.message, field=exc.field)
             raise BadUserInput(exc) from None
-        if resolve is None:  # graphql-core's default: the attribute of the source
-            return getattr(source, info.field_name, None)
-        return resolve(source, info, **kwargs)
+        return (resolve or default_field_resolver)(source, info, **kwargs)
 
     return resolve_clean
 

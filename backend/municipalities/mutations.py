@@ -13,7 +13,8 @@ from backend.graphql.results import require_principal, returns_errors
 from backend.municipalities import service
 from backend.municipalities.types import Municipality
 
-MunicipalityChangeResult = result_union("MunicipalityChangeResult", Municipality, NotAllowed, ValidationFailed, AlreadyExists)
+MunicipalityChangeResult = result_union("MunicipalityChangeResult", Municipality, NotAllowed, ValidationFailed,
+                                        AlreadyExists)
 
 
 @strawberry.type

@@ -26,9 +26,12 @@ from backend.photos.types import (
     returns_photo_errors,
 )
 
-UploadActivityPhotoResult = result_union("UploadActivityPhotoResult", PhotoUploaded, PhotoRejected, DuplicatePhoto, NotAwaitingEvidence, NotAllowed, ValidationFailed)
-ReviewPhotoResult = result_union("ReviewPhotoResult", Photo, AlreadyDecided, NotAwaitingEvidence, NotAllowed, ValidationFailed)
-PhotoTrainingConsentResult = result_union("PhotoTrainingConsentResult", PhotoTrainingConsentState, NotAllowed, ValidationFailed)
+UploadActivityPhotoResult = result_union("UploadActivityPhotoResult", PhotoUploaded, PhotoRejected, DuplicatePhoto,
+                                         NotAwaitingEvidence, NotAllowed, ValidationFailed)
+ReviewPhotoResult = result_union("ReviewPhotoResult", Photo, AlreadyDecided, NotAwaitingEvidence, NotAllowed,
+                                 ValidationFailed)
+PhotoTrainingConsentResult = result_union("PhotoTrainingConsentResult", PhotoTrainingConsentState, NotAllowed,
+                                          ValidationFailed)
 
 
 async def read_upload(file: Upload, limit: int) -> tuple[bytes, str | None, str | None]:

@@ -39,7 +39,8 @@ from backend.plugs.types import (
 PlugPairingCodeResult = result_union("PlugPairingCodeResult", PlugPairingCode, ValidationFailed, NotAllowed)
 PairPlugResult = result_union("PairPlugResult", PlugPaired, InvalidToken, AlreadyExists, ValidationFailed, NotAllowed)
 SwitchPlugResult = result_union("SwitchPlugResult", PlugCommand, ValidationFailed, NotAllowed)
-PushPlugReadingsResult = result_union("PushPlugReadingsResult", PlugReadingsPushed, InvalidToken, IdempotencyConflict, ValidationFailed, RateLimited)
+PushPlugReadingsResult = result_union("PushPlugReadingsResult", PlugReadingsPushed, InvalidToken, IdempotencyConflict,
+                                      ValidationFailed, RateLimited)
 
 
 @strawberry.input(description="One reading: a timestamp and at least one of power and the energy counter.")

@@ -34,10 +34,12 @@ from backend.rewards.types import (
 
 _CONVERSION_ERRORS = (ValidationFailed, LimitReached, InsufficientBalance, IdempotencyConflict, NotAllowed)
 ConversionResult = result_union("ConversionResult", Conversion, *_CONVERSION_ERRORS)
-RedemptionCodeResult = result_union("RedemptionCodeResult", RedemptionCodeIssued, ValidationFailed, InsufficientBalance, NotAllowed)
+RedemptionCodeResult = result_union("RedemptionCodeResult", RedemptionCodeIssued, ValidationFailed,
+                                    InsufficientBalance, NotAllowed)
 RedeemResult = result_union("RedeemResult", CoinsRedeemed, InvalidRedemptionCode, InsufficientBalance, NotAllowed)
 ProgrammeResult = result_union("ProgrammeResult", Programme, ValidationFailed, AlreadyExists, NotAllowed)
-AdjustResult = result_union("AdjustResult", BalanceAdjusted, ValidationFailed, InsufficientBalance, IdempotencyConflict, NotAllowed)
+AdjustResult = result_union("AdjustResult", BalanceAdjusted, ValidationFailed, InsufficientBalance,
+                            IdempotencyConflict, NotAllowed)
 
 AssetEnum = strawberry.enum(Asset, name="Asset")
 

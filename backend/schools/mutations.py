@@ -15,7 +15,8 @@ from backend.schools import service
 from backend.schools.types import School, SchoolClass
 
 SchoolChangeResult = result_union("SchoolChangeResult", School, NotAllowed, ValidationFailed)
-SchoolClassChangeResult = result_union("SchoolClassChangeResult", SchoolClass, NotAllowed, ValidationFailed, AlreadyExists)
+SchoolClassChangeResult = result_union("SchoolClassChangeResult", SchoolClass, NotAllowed, ValidationFailed,
+                                       AlreadyExists)
 JoinClassResult = result_union("JoinClassResult", User, NotAllowed, ValidationFailed)
 
 

@@ -1,8 +1,9 @@
-"""A Redis outage: the API answers a typed ServiceUnavailable and recovers by itself; the
-worker keeps running through it; a photo uploaded meanwhile is queued when Redis returns.
+"""Outages: the API answers a typed ServiceUnavailable and recovers by itself; the worker
+keeps running through a Redis outage; a photo uploaded meanwhile is queued when Redis returns.
 
-Each test starts its own redis-server (the embedded one, on a private Unix socket), kills
-it with SIGKILL and starts it again; the machine's shared Redis is never touched.
+Redis tests start their own redis-server (the embedded one, on a private Unix socket), kill
+it with SIGKILL and start it again; the PostgreSQL test cuts a proxy in front of the shared
+server. The machine's shared services are never stopped.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from arq.connections import RedisSettings
 from redis.asyncio import Redis
 
 from backend.app import create_app
+from backend.db import close_db, init_db
 from backend.photos.service import verify_job_id
 from backend.plugs.vendors import Vendor
 from backend.runtime.embedded_redis import EmbeddedRedis
+from tests import services
 from tests.builders import PASSWORD, SIGN_IN, build_world, gql, sign_in, start_programmes
+from tests.hardening.tcp_proxy import CuttableProxy
 from tests.photos.support import camera_jpeg, pending_activity, upload
 from tests.plugs.test_plugs_graphql import PUSH, _paired
 from tests.workers.test_worker import ROOT
@@ -121,3 +125,43 @@ async def _ping(url: str, timeout: float = 30) -> None:
         assert await job.result(timeout=timeout) == "pong"
     finally:
         await pool.aclose()
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_api_answers_service_unavailable_during_a_postgresql_outage_and_recovers(db):
+    """The API's connections go through a proxy that is cut (reset, then refused) and restored."""
+    world = await build_world()
+    proxy = CuttableProxy((services.POSTGRES_HOST, services.POSTGRES_PORT))
+    await proxy.start()
+    host_port = f"{services.POSTGRES_HOST}:{services.POSTGRES_PORT}"
+    through = db.model_copy(update={"database_url": db.resolved_database_url.replace(host_port, f"127.0.0.1:{proxy.port}")})
+    await close_db()
+    await init_db(through)
+    app = create_app(through, manage_db=False)
+    transport = httpx.ASGITransport(app=app, client=("10.9.8.6", 4567))
+    email = world.family_a1.parent.email
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://pvpp.test") as client:
+            token = await sign_in(client, email)
+            await proxy.cut()
+            for _ in range(2):  # live connections reset, then new ones refused
+                signed_in = await gql(client, SIGN_IN, {"email": email, "password": PASSWORD})
+                assert signed_in["data"]["signIn"]["__typename"] == "ServiceUnavailable"
+                me = await client.post("/graphql", json={"query": "{ me { id } }"},
+                                       headers={"authorization": f"Bearer {token}"})
+                assert me.status_code == 503 and me.headers["retry-after"], me.text
+                assert me.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+            await proxy.start()
+
+            async def recovered():
+                body = await gql(client, SIGN_IN, {"email": email, "password": PASSWORD})
+                return body["data"]["signIn"]["__typename"] == "AuthPayload"
+
+            assert await _eventually(recovered, 20)
+            me = await gql(client, "{ me { id } }", token=token)
+            assert me["data"]["me"]["id"] == str(world.family_a1.parent.id)
+    finally:
+        await app.state.redis.aclose()
+        await proxy.cut()
+        await close_db()
+        await init_db(db)

@@ -49,8 +49,9 @@ def clean_value(value: Any, field: str) -> Any:
     """Strings anywhere inside an argument (input objects are dicts here) cleaned."""
     if isinstance(value, str):
         return clean_string(value, field)
-    if isinstance(value, dict):
-        return {key: clean_value(item, key) for key, item in value.items()}
+    if isinstance(value, dict):  # keys too: a JSON argument's keys may be stored (jsonb refuses NUL)
+        return {clean_string(key, field) if isinstance(key, str) else key: clean_value(item, key)
+                for key, item in value.items()}
     if isinstance(value, list):
         return [clean_value(item, field) for item in value]
     return value

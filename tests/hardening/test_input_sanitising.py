@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from backend.accounts.models import User
-from backend.graphql.sanitise import clean_string
+from backend.graphql.sanitise import clean_string, clean_value
 from backend.errors import ValidationFailed
 from tests.accounts.test_auth_graphql import REFRESH, SIGN_UP
 from tests.builders import PASSWORD, SIGN_IN, build_world, sign_in
@@ -99,3 +99,9 @@ def test_clean_string_rules():
     for bad in ("\u0000", "\u007f", "\u009b", "\ud800", "x" * 2_001):
         with pytest.raises(ValidationFailed):
             clean_string(bad, "reason")
+
+
+def test_json_keys_are_checked_too():
+    assert clean_value({"e\u0301": ["e\u0301"]}, "params") == {"\u00e9": ["\u00e9"]}
+    with pytest.raises(ValidationFailed):
+        clean_value({"bad\u0000key": 1}, "params")

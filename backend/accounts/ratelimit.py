@@ -9,6 +9,14 @@ from redis.asyncio import Redis
 from backend.errors import RateLimited
 
 
+_RELEASE = """
+if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then
+  return redis.call('decr', KEYS[1])
+end
+return 0
+"""
+
+
 class AttemptCounter:
     """Counts events per key in a window; ``limit`` events are allowed, the next is refused."""
 
@@ -53,8 +61,9 @@ class AttemptCounter:
             raise RateLimited(await self.retry_after(subject) or self.window)
 
     async def release(self, subject: str) -> None:
-        """Give back an attempt counted by :meth:`take` (it did not count, e.g. it succeeded)."""
-        await self.redis.decr(self._key(subject))
+        """Give back an attempt counted by :meth:`take` (it did not count, e.g. it succeeded).
+        Only while its window lasts: a plain DECR after expiry would leave a key without one."""
+        await self.redis.eval(_RELEASE, 1, self._key(subject))
 
     async def reset(self, subject: str) -> None:
         await self.redis.delete(self._key(subject))

@@ -105,3 +105,21 @@ async def test_same_photo_sent_at_once_for_six_activities_is_accepted_once(clien
     kinds = Counter(r["__typename"] for r in results)
     assert kinds == {"PhotoUploaded": 1, "DuplicatePhoto": 5}, kinds
     assert await Photo.all().count() == 1
+
+
+async def test_giving_back_an_attempt_after_its_window_leaves_no_key(db):
+    from redis.asyncio import Redis
+
+    from backend.accounts.ratelimit import AttemptCounter
+
+    redis = Redis.from_url(db.redis_url)
+    try:
+        counter = AttemptCounter(redis, "test-release", limit=3, window_seconds=60)
+        await counter.take("someone")
+        await counter.release("someone")
+        assert int(await redis.get(counter._key("someone"))) == 0
+        await redis.delete(counter._key("someone"))  # the window ended
+        await counter.release("someone")
+        assert await redis.exists(counter._key("someone")) == 0
+    finally:
+        await redis.aclose()

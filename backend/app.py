@@ -26,7 +26,8 @@ from backend.settings import Settings, SettingsError, get_settings
 def redis_client(settings: Settings) -> Redis:
     if not settings.redis_url:
         raise SettingsError("PVPP_REDIS_URL is not set (use 'pvpp run' for an embedded Redis)")
-    return Redis.from_url(settings.redis_url)
+    # bounded waits: a Redis that hangs must become ServiceUnavailable, not a stuck request
+    return Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
 
 
 async def _root(request: Request) -> RedirectResponse:

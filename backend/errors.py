@@ -85,3 +85,12 @@ class InvalidRedemptionCode(DomainError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class ServiceUnavailable(DomainError):
+    """PostgreSQL or Redis cannot be reached; the request changed nothing and may be retried."""
+
+    def __init__(self, retry_after_seconds: int = 5,
+                 message: str = "The service is briefly unavailable. Try again in a few seconds.") -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

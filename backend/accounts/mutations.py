@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 import strawberry
 
 from backend.accounts import consent, privacy, service, staff
 from backend.accounts.models import Role as RoleModel
 from backend.accounts.types import AccountDeleted, AuthPayload, GuardianLink, Role, SignedOut, User
-from backend.errors import ValidationFailed as ValidationFailedError
 from backend.graphql.access import public_type
 from backend.graphql.context import Info
 from backend.graphql.errors import (
+    result_union,
     AlreadyExists,
     ConsentRequired,
     InvalidCredentials,
@@ -64,18 +63,14 @@ class StaffAccountInput:
     municipality_id: strawberry.ID | None = None
 
 
-SignUpResult = Annotated[SignUpSuccess | ValidationFailed | AlreadyExists, strawberry.union("SignUpResult")]
-SignInResult = Annotated[
-    AuthPayload | InvalidCredentials | RateLimited | ConsentRequired, strawberry.union("SignInResult")
-]
-RefreshResult = Annotated[AuthPayload | InvalidToken | ConsentRequired, strawberry.union("RefreshResult")]
-ConsentResult = Annotated[GuardianLink | NotAllowed | ValidationFailed, strawberry.union("ConsentResult")]
-DeleteAccountResult = Annotated[
-    AccountDeleted | InvalidCredentials | NotAllowed | ValidationFailed, strawberry.union("DeleteAccountResult")
-]
-StaffAccountResult = Annotated[
-    StaffAccountCreated | ValidationFailed | AlreadyExists | NotAllowed, strawberry.union("StaffAccountResult")
-]
+SignUpResult = result_union("SignUpResult", SignUpSuccess, ValidationFailed, AlreadyExists, RateLimited)
+SignInResult = result_union("SignInResult", AuthPayload, InvalidCredentials, RateLimited, ConsentRequired)
+RefreshResult = result_union("RefreshResult", AuthPayload, InvalidToken, ConsentRequired)
+ConsentResult = result_union("ConsentResult", GuardianLink, NotAllowed, ValidationFailed)
+DeleteAccountResult = result_union("DeleteAccountResult", AccountDeleted, InvalidCredentials, NotAllowed,
+                                   ValidationFailed)
+StaffAccountResult = result_union("StaffAccountResult", StaffAccountCreated, ValidationFailed, AlreadyExists,
+                                  NotAllowed)
 
 
 def _optional_id(value: strawberry.ID | None, field: str) -> int | None:
@@ -97,6 +92,7 @@ class AccountMutations:
     @returns_errors
     async def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:
         settings = info.context.settings
+        await service.count_sign_up(settings, info.context.redis, info.context.client_address)
         user = await service.sign_up(
             settings, email=input.email, password=input.password, display_name=input.display_name,
             role=RoleModel(input.role.value), birth_date=input.birth_date, invite_code=input.invite_code,
@@ -112,8 +108,6 @@ class AccountMutations:
     @strawberry.mutation(permission_classes=[Anyone])
     @returns_errors
     async def sign_in(self, info: Info, email: str, password: str) -> SignInResult:
-        if len(email) > 254 or len(password) > 1024:
-            raise ValidationFailedError("email" if len(email) > 254 else "password", "Too long.")
         tokens = await service.sign_in(
             info.context.settings, info.context.redis, email=email, password=password,
             address=info.context.client_address,
@@ -123,7 +117,7 @@ class AccountMutations:
     @strawberry.mutation(permission_classes=[Anyone])
     @returns_errors
     async def refresh_session(self, info: Info, refresh_token: str) -> RefreshResult:
-        return await _auth_payload(info, await service.refresh(info.context.settings, refresh_token[:256]))
+        return await _auth_payload(info, await service.refresh(info.context.settings, refresh_token))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated], description="End this device's session.")
     async def sign_out(self, info: Info) -> SignedOut:

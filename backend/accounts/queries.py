@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
@@ -11,12 +10,12 @@ from backend.accounts.models import User as UserModel
 from backend.accounts.types import DataExport, User
 from backend.errors import NotAllowed as NotAllowedError
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 
-UserResult = Annotated[User | NotAllowed | ValidationFailed, strawberry.union("UserResult")]
-DataExportResult = Annotated[DataExport | NotAllowed | ValidationFailed, strawberry.union("DataExportResult")]
+UserResult = result_union("UserResult", User, NotAllowed, ValidationFailed)
+DataExportResult = result_union("DataExportResult", DataExport, NotAllowed, ValidationFailed)
 
 
 @strawberry.type

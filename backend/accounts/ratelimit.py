@@ -6,6 +6,16 @@ import hashlib
 
 from redis.asyncio import Redis
 
+from backend.errors import RateLimited
+
+
+_RELEASE = """
+if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then
+  return redis.call('decr', KEYS[1])
+end
+return 0
+"""
+
 
 class AttemptCounter:
     """Counts events per key in a window; ``limit`` events are allowed, the next is refused."""
@@ -39,6 +49,21 @@ class AttemptCounter:
             pipe.incr(key)
             _, count = await pipe.execute()
         return int(count)
+
+    async def take(self, subject: str) -> None:
+        """Count one attempt before it runs, refusing it when the window is full.
+
+        Counting first (one atomic INCR) is what makes the limit hold when many attempts
+        arrive at once: reading the count, doing slow work, then counting lets all of them
+        through."""
+        if await self.hit(subject) > self.limit:
+            await self.release(subject)  # a refused attempt is not counted
+            raise RateLimited(await self.retry_after(subject) or self.window)
+
+    async def release(self, subject: str) -> None:
+        """Give back an attempt counted by :meth:`take` (it did not count, e.g. it succeeded).
+        Only while its window lasts: a plain DECR after expiry would leave a key without one."""
+        await self.redis.eval(_RELEASE, 1, self._key(subject))
 
     async def reset(self, subject: str) -> None:
         await self.redis.delete(self._key(subject))

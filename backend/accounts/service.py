@@ -46,6 +46,12 @@ class Tokens:
     session_id: uuid.UUID
 
 
+async def count_sign_up(settings: Settings, redis: Redis, address: str) -> None:
+    """Refuse sign-ups beyond ``signup_max_per_address`` per window from one client address."""
+    await AttemptCounter(redis, "signup-address", limit=settings.signup_max_per_address,
+                         window_seconds=settings.signup_window_seconds).take(address)
+
+
 async def sign_up(
     settings: Settings,
     *,
@@ -136,16 +142,17 @@ async def sign_in(
         redis, "signin-address",
         limit=settings.signin_max_failures_per_address, window_seconds=settings.signin_window_seconds,
     )
-    for counter, subject in ((per_address, address), (per_account, account_key)):
-        retry_after = await counter.retry_after(subject)
-        if retry_after is not None:
-            raise RateLimited(retry_after)
+    await per_address.take(address)  # counted before the (slow) hash check, given back on success
+    try:
+        await per_account.take(account_key)
+    except RateLimited:
+        await per_address.release(address)
+        raise
     user = await User.get_or_none(email=account_key)
     if not await verify_password(user.password_hash if user else None, password) or user is None:
-        await per_account.hit(account_key)
-        await per_address.hit(address)
         raise InvalidCredentials()
     await per_account.reset(account_key)
+    await per_address.release(address)
     if await needs_guardian_consent(settings, user):
         raise ConsentRequired()
     return await _open_session(settings, user)
@@ -225,6 +232,28 @@ async def authenticate(settings: Settings, access_token: str) -> Principal:
     if session is None or session.user_id != claims.user_id:
         raise InvalidToken("This session has ended; sign in again.")
     return await principal_for(session.user, session.id)
+
+
+async def session_end_reason(settings: Settings, principal: Principal) -> str | None:
+    """Why ``principal`` may no longer act (its session was revoked or expired, the account
+    was deleted, its role or scope changed, a child lost guardian consent), or None.
+
+    Long-lived connections (WebSocket subscriptions) ask this every few seconds, so what
+    ends an HTTP session at once also ends them."""
+    session = await Session.get_or_none(
+        id=principal.session_id, revoked_at__isnull=True, expires_at__gt=datetime.now(UTC)
+    ).select_related("user")
+    if session is None or session.user_id != principal.user_id:
+        return "The session has ended; sign in again."
+    user = session.user
+    now = (user.role, user.household_id, user.school_id, user.school_class_id, user.municipality_id)
+    then = (principal.role, principal.household_id, principal.school_id, principal.school_class_id,
+            principal.municipality_id)
+    if now != then:
+        return "Your role or membership changed; sign in again."
+    if await needs_guardian_consent(settings, user):
+        return "A guardian's consent is needed."
+    return None
 
 
 async def principal_for(user: User, session_id: uuid.UUID) -> Principal:

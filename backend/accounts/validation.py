@@ -16,7 +16,7 @@ MAX_STUDENT_AGE = 20
 
 def clean_email(email: str) -> str:
     email = email.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > 254 or not _EMAIL.match(email) or any(unicodedata.category(ch)[0] in "CZ" for ch in email):
         raise ValidationFailed("email", "Enter a valid email address.")
     return email
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 import strawberry
 
@@ -12,6 +11,7 @@ from backend.activities.types import Activity, ActivityLogged
 from backend.errors import NotAllowed as NotAllowedError
 from backend.graphql.context import Info
 from backend.graphql.errors import (
+    result_union,
     IdempotencyConflict,
     LimitReached,
     NotAllowed,
@@ -20,11 +20,9 @@ from backend.graphql.errors import (
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 
-LogActivityResult = Annotated[
-    ActivityLogged | ValidationFailed | LimitReached | IdempotencyConflict | NotAllowed,
-    strawberry.union("LogActivityResult"),
-]
-DecideActivityResult = Annotated[Activity | ValidationFailed | NotAllowed, strawberry.union("DecideActivityResult")]
+LogActivityResult = result_union("LogActivityResult", ActivityLogged, ValidationFailed, LimitReached,
+                                 IdempotencyConflict, NotAllowed)
+DecideActivityResult = result_union("DecideActivityResult", Activity, ValidationFailed, NotAllowed)
 
 
 @strawberry.input

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
@@ -12,11 +11,11 @@ from backend.activities.types import Activity, ActivityList, ActivityType
 from backend.errors import NotAllowed as NotAllowedError
 from backend.errors import ValidationFailed as ValidationFailedError
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 
-ActivityListResult = Annotated[ActivityList | NotAllowed | ValidationFailed, strawberry.union("ActivityListResult")]
+ActivityListResult = result_union("ActivityListResult", ActivityList, NotAllowed, ValidationFailed)
 
 
 async def target_user_id(info: Info, user_id: strawberry.ID | None, what: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 
@@ -11,13 +10,12 @@ from backend.dr import service
 from backend.dr.models import DrScope
 from backend.dr.types import DrEvent, DrEventScope, DrParticipation
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 
-DrEventMutationResult = Annotated[DrEvent | ValidationFailed | NotAllowed, strawberry.union("DrEventMutationResult")]
-DrParticipationResult = Annotated[DrParticipation | ValidationFailed | NotAllowed,
-                                  strawberry.union("DrParticipationResult")]
+DrEventMutationResult = result_union("DrEventMutationResult", DrEvent, ValidationFailed, NotAllowed)
+DrParticipationResult = result_union("DrParticipationResult", DrParticipation, ValidationFailed, NotAllowed)
 
 
 @strawberry.input(description="A new DR event. scopeId names the municipality or school; none for national.")

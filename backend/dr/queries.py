@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
@@ -10,12 +9,12 @@ from backend.dr import live, service
 from backend.dr.models import DrEvent as DrEventModel
 from backend.dr.types import DrEvent, DrEventList, DrLiveView
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 
-DrEventResult = Annotated[DrEvent | NotAllowed | ValidationFailed, strawberry.union("DrEventResult")]
-DrLiveViewResult = Annotated[DrLiveView | NotAllowed | ValidationFailed, strawberry.union("DrLiveViewResult")]
+DrEventResult = result_union("DrEventResult", DrEvent, NotAllowed, ValidationFailed)
+DrLiveViewResult = result_union("DrLiveViewResult", DrLiveView, NotAllowed, ValidationFailed)
 
 
 async def live_for(info: Info, event: DrEventModel) -> DrLiveView:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
@@ -16,16 +15,14 @@ from backend.dr.settlement_types import (
     DrTeamDelivery,
 )
 from backend.graphql.context import Info
-from backend.graphql.errors import AlreadyExists, NotAllowed, ValidationFailed
+from backend.graphql.errors import AlreadyExists, NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 
-DrSettlementResult = Annotated[DrSettlement | NotAllowed | ValidationFailed, strawberry.union("DrSettlementResult")]
-DrTeamDeliveryResult = Annotated[DrTeamDelivery | NotAllowed | ValidationFailed,
-                                 strawberry.union("DrTeamDeliveryResult")]
-DrDisputeListResult = Annotated[DrDisputeList | NotAllowed, strawberry.union("DrDisputeListResult")]
-DrDisputeResult = Annotated[DrDispute | NotAllowed | ValidationFailed | AlreadyExists,
-                            strawberry.union("DrDisputeResult")]
+DrSettlementResult = result_union("DrSettlementResult", DrSettlement, NotAllowed, ValidationFailed)
+DrTeamDeliveryResult = result_union("DrTeamDeliveryResult", DrTeamDelivery, NotAllowed, ValidationFailed)
+DrDisputeListResult = result_union("DrDisputeListResult", DrDisputeList, NotAllowed)
+DrDisputeResult = result_union("DrDisputeResult", DrDispute, NotAllowed, ValidationFailed, AlreadyExists)
 
 
 async def _dispute(d: DrDisputeModel, tz: str) -> DrDispute:

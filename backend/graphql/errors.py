@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Union
+
 import strawberry
 
 from backend import errors as domain
@@ -81,6 +83,24 @@ class InvalidRedemptionCode(Error):
     reason: str = strawberry.field(description="malformed, forged, expired or already_used")
 
 
+@public_type
+@strawberry.type
+class ServiceUnavailable(Error):
+    retry_after_seconds: int
+
+
+#: Members of every result union: any argument can be refused by the input check
+#: (backend/graphql/sanitise.py) and any operation can meet a database or Redis outage.
+GENERIC_ERRORS = (ValidationFailed, ServiceUnavailable)
+
+
+def result_union(name: str, *members: type) -> Any:
+    """The result union ``name``: ``members`` (the success type first, then the errors the
+    operation's service raises) and :data:`GENERIC_ERRORS`."""
+    unique = list(dict.fromkeys((*members, *GENERIC_ERRORS)))
+    return Annotated[Union[tuple(unique)], strawberry.union(name)]  # noqa: UP007 (built from a tuple)
+
+
 def to_graphql_error(exc: domain.DomainError) -> Error:
     """The typed union member for a domain failure."""
     match exc:
@@ -105,5 +125,7 @@ def to_graphql_error(exc: domain.DomainError) -> Error:
                                        requested=exc.requested)
         case domain.InvalidRedemptionCode():
             return InvalidRedemptionCode(message=exc.message, reason=exc.reason)
+        case domain.ServiceUnavailable():
+            return ServiceUnavailable(message=exc.message, retry_after_seconds=exc.retry_after_seconds)
         case _:
             return NotAllowed(message=exc.message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -10,22 +11,38 @@ from graphql import GraphQLError
 
 from backend import errors as domain
 from backend.graphql.errors import to_graphql_error
+from backend.outages import is_outage
+
+log = logging.getLogger("pvpp.graphql")
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def returns_errors(resolver: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[Any]]:
-    """Wrap a resolver so an expected ``DomainError`` becomes its typed union member."""
+def catching_errors(convert: Callable[[domain.DomainError], Any]):
+    """A decorator that turns a resolver's ``DomainError`` into ``convert(error)``, and a lost
+    database or Redis into ``ServiceUnavailable``."""
 
-    @functools.wraps(resolver)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-        try:
-            return await resolver(*args, **kwargs)
-        except domain.DomainError as exc:
-            return to_graphql_error(exc)
+    def decorate(resolver: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[Any]]:
+        @functools.wraps(resolver)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            try:
+                return await resolver(*args, **kwargs)
+            except domain.DomainError as exc:
+                return convert(exc)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.warning("service unavailable in %s: %s", resolver.__name__, type(exc).__name__)
+                return convert(domain.ServiceUnavailable())
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+#: Wrap a resolver so an expected ``DomainError`` becomes its typed union member.
+returns_errors = catching_errors(to_graphql_error)
 
 
 def parse_id(value: str, field: str) -> int:

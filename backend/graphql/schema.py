@@ -28,6 +28,8 @@ from backend.dr.queries import DrQueries
 from backend.dr.settlement_api import DrSettlementMutations, DrSettlementQueries
 from backend.dr.subscriptions import DrSubscriptions
 from backend.graphql.access import deny_undeclared_fields
+from backend.graphql.live_sessions import end_subscriptions_with_sessions
+from backend.graphql.sanitise import sanitise_arguments
 from backend.households.mutations import HouseholdMutations
 from backend.households.queries import HouseholdQueries
 from backend.ledger.queries import LedgerQueries
@@ -42,6 +44,7 @@ from backend.rewards.queries import RewardQueries
 from backend.savings.queries import SavingsQueries
 from backend.schools.mutations import SchoolMutations
 from backend.schools.queries import SchoolQueries
+from backend.outages import SERVICE_UNAVAILABLE_MESSAGE, is_outage
 from backend.settings import Settings
 
 log = logging.getLogger("pvpp.graphql")
@@ -55,6 +58,18 @@ Mutation = merge_types(
                  PhotoMutations, DrSettlementMutations),
 )
 Subscription = merge_types("Subscription", (DrSubscriptions,))
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Mask errors from bugs; a lost database or Redis becomes a named SERVICE_UNAVAILABLE
+    error (answered with 503) for fields without a result union to carry it."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if error.original_error is not None and is_outage(error.original_error):
+            return GraphQLError(SERVICE_UNAVAILABLE_MESSAGE, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
+                                extensions={"code": "SERVICE_UNAVAILABLE"})
+        return super().anonymise_error(error)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -87,10 +102,12 @@ def build_schema(
             partial(MaxTokensLimiter, max_token_count=max_tokens),
             partial(AddValidationRules, limit_rules),
             partial(ValidationCache, maxsize=1_000),
-            partial(MaskErrors, should_mask_error=_is_unexpected, error_message="Unexpected server error."),
+            partial(MaskUnexpectedErrors, should_mask_error=_is_unexpected, error_message="Unexpected server error."),
         ],
     )
     denied = deny_undeclared_fields(schema._schema)
+    sanitise_arguments(schema._schema)
+    end_subscriptions_with_sessions(schema._schema)
     if denied:
         log.warning("fields without an access declaration are denied: %s", ", ".join(denied))
     return schema

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
 from backend.accounts.validation import clean_name
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 from backend.households import service
 from backend.households.types import Household
 
-HouseholdChangeResult = Annotated[Household | NotAllowed | ValidationFailed, strawberry.union("HouseholdChangeResult")]
+HouseholdChangeResult = result_union("HouseholdChangeResult", Household, NotAllowed, ValidationFailed)
 
 
 @strawberry.type

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
 from backend.errors import NotAllowed as NotAllowedError
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 from backend.households.types import Household
 
-HouseholdResult = Annotated[Household | NotAllowed | ValidationFailed, strawberry.union("HouseholdResult")]
+HouseholdResult = result_union("HouseholdResult", Household, NotAllowed, ValidationFailed)
 
 
 @strawberry.type

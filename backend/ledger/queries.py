@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
 from backend.errors import ValidationFailed as ValidationFailedError
 from backend.graphql.context import Info
-from backend.graphql.errors import ValidationFailed
+from backend.graphql.errors import ValidationFailed, result_union
 from backend.graphql.permissions import Anyone
 from backend.graphql.results import returns_errors
 from backend.graphql.scalars import to_display
@@ -16,9 +15,9 @@ from backend.ledger import checkpoints
 from backend.ledger.models import Checkpoint
 from backend.ledger.types import ConsistencyProof, InclusionProof, LedgerCheckpoint
 
-CheckpointResult = Annotated[LedgerCheckpoint | ValidationFailed, strawberry.union("CheckpointResult")]
-InclusionProofResult = Annotated[InclusionProof | ValidationFailed, strawberry.union("InclusionProofResult")]
-ConsistencyProofResult = Annotated[ConsistencyProof | ValidationFailed, strawberry.union("ConsistencyProofResult")]
+CheckpointResult = result_union("CheckpointResult", LedgerCheckpoint, ValidationFailed)
+InclusionProofResult = result_union("InclusionProofResult", InclusionProof, ValidationFailed)
+ConsistencyProofResult = result_union("ConsistencyProofResult", ConsistencyProof, ValidationFailed)
 
 
 def _size(value: int | None, field: str) -> int | None:

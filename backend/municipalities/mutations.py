@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
 from backend.accounts.validation import clean_name
 from backend.graphql.context import Info
-from backend.graphql.errors import AlreadyExists, NotAllowed, ValidationFailed
+from backend.graphql.errors import AlreadyExists, NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import require_principal, returns_errors
 from backend.municipalities import service
 from backend.municipalities.types import Municipality
 
-MunicipalityChangeResult = Annotated[
-    Municipality | NotAllowed | ValidationFailed | AlreadyExists, strawberry.union("MunicipalityChangeResult")
-]
+MunicipalityChangeResult = result_union("MunicipalityChangeResult", Municipality, NotAllowed, ValidationFailed,
+                                        AlreadyExists)
 
 
 @strawberry.type

@@ -89,6 +89,10 @@ class PhotoLimits:
     (some apps pad files); camera trailers (a second JPEG as in MPF / Ultra HDR gain maps,
     an MP4 as in motion photos) are allowed at any size within ``max_bytes``. Archives,
     markup, PDFs and executables after the image are refused at any size.
+    ``bomb_pixels_per_byte``: more pixels than this per byte of file is a decompression bomb
+    at any size (a 4 KB 1-bit PNG of 6000x6000 would decode to 144 MB).
+    ``max_decoded_bytes``: the largest raster a decode may make, at 4 bytes a pixel (Pillow's
+    RGB) after JPEG's DCT scaling: JPEGs of any accepted size fit, PNG/WebP/HEIC up to ~24 MP.
     ``convert_icc``: pixels tagged with a non-sRGB profile (Display P3 from iPhones, Adobe
     RGB) are converted to sRGB before the profile is dropped; LittleCMS costs ~13 ns a
     pixel (~40 ms at 3 MP). Off, such photos look slightly desaturated (CMYK: a naive conversion).
@@ -102,6 +106,7 @@ class PhotoLimits:
     max_side: int = 12_000
     min_side: int = 64
     bomb_pixels_per_byte: int = 1_000
+    max_decoded_bytes: int = 96 * 1024 * 1024
     max_trailer_bytes: int = 64 * 1024
     out_side: int = 2000
     out_slack: float = 0.25
@@ -362,15 +367,26 @@ _TRANSPOSE = {
 _PIL_FORMATS = {PhotoFormat.JPEG: "JPEG", PhotoFormat.PNG: "PNG", PhotoFormat.WEBP: "WEBP", PhotoFormat.HEIC: "HEIF"}
 
 
-def _check_size(size: tuple[int, int], n_bytes: int, limits: PhotoLimits) -> None:
+def _check_size(size: tuple[int, int], n_bytes: int, limits: PhotoLimits, fmt: PhotoFormat | None = None) -> None:
+    """Refuse by pixel count and side, by pixels per byte (a bomb) and by decoded memory."""
     width, height = size
     pixels = width * height
-    if pixels > limits.max_pixels or max(width, height) > limits.max_side:
-        code = RejectCode.DECOMPRESSION_BOMB if pixels > limits.bomb_pixels_per_byte * n_bytes \
-            else RejectCode.TOO_MANY_PIXELS
+    bomb = pixels > limits.bomb_pixels_per_byte * max(n_bytes, 1)
+    if pixels > limits.max_pixels or max(width, height) > limits.max_side or bomb:
+        code = RejectCode.DECOMPRESSION_BOMB if bomb else RejectCode.TOO_MANY_PIXELS
         raise PhotoRejected(code, f"{width}x{height} in {n_bytes} bytes")
     if min(width, height) < limits.min_side:
         raise PhotoRejected(RejectCode.TOO_SMALL, f"{width}x{height}")
+    scale = _jpeg_scale(size, limits) if fmt is PhotoFormat.JPEG else 1
+    decoded = (width // scale) * (height // scale) * 4
+    if decoded > limits.max_decoded_bytes:
+        raise PhotoRejected(RejectCode.TOO_MANY_PIXELS, f"{width}x{height} decodes to {decoded >> 20} MiB")
+
+
+def _jpeg_scale(size: tuple[int, int], limits: PhotoLimits) -> int:
+    """The coarsest DCT scale (8, 4, 2 or 1) that keeps the long side near ``out_side``."""
+    low = limits.out_side * (1 - limits.out_slack)
+    return next(k for k in (8, 4, 2, 1) if k == 1 or max(size) / k >= low)
 
 
 def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
@@ -448,9 +464,8 @@ def _decode(im: Image.Image, fmt: PhotoFormat, limits: PhotoLimits) -> Image.Ima
     done, since a full-image resize costs more than the whole decode.
     """
     width, height = im.size
-    low = limits.out_side * (1 - limits.out_slack)
     if fmt is PhotoFormat.JPEG:
-        scale = next(k for k in (8, 4, 2, 1) if k == 1 or max(width, height) / k >= low)
+        scale = _jpeg_scale(im.size, limits)
         if scale > 1:
             im.draft("RGB", (width // scale, height // scale))
     im.load()
@@ -510,7 +525,7 @@ def check_upload(data: bytes, declared_mime: str | None = None, filename: str | 
     if layout.animated:
         raise PhotoRejected(RejectCode.ANIMATED, str(fmt))
     if layout.size is not None:
-        _check_size(layout.size, len(data), limits)
+        _check_size(layout.size, len(data), limits, fmt)
     _check_trailer(data[layout.end:], limits)
     return fmt, layout
 
@@ -520,7 +535,7 @@ def _decode_upright(data: bytes, fmt: PhotoFormat, limits: PhotoLimits) -> tuple
     """Decode, read EXIF, turn upright; every decoder failure becomes a rejection."""
     try:
         with _pillow_warnings(), _open(data, fmt) as im:
-            _check_size(im.size, len(data), limits)
+            _check_size(im.size, len(data), limits, fmt)
             if getattr(im, "is_animated", False) and fmt is not PhotoFormat.JPEG:  # MPO: keep frame 0
                 raise PhotoRejected(RejectCode.ANIMATED, str(fmt))
             source_size = im.size  # draft() changes im.size

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
 
 from backend.errors import ValidationFailed as ValidationFailedError
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal
 from backend.photos import service
@@ -27,14 +26,12 @@ from backend.photos.types import (
     returns_photo_errors,
 )
 
-UploadActivityPhotoResult = Annotated[
-    PhotoUploaded | PhotoRejected | DuplicatePhoto | NotAwaitingEvidence | NotAllowed | ValidationFailed,
-    strawberry.union("UploadActivityPhotoResult"),
-]
-ReviewPhotoResult = Annotated[Photo | AlreadyDecided | NotAwaitingEvidence | NotAllowed | ValidationFailed,
-                              strawberry.union("ReviewPhotoResult")]
-PhotoTrainingConsentResult = Annotated[PhotoTrainingConsentState | NotAllowed | ValidationFailed,
-                                       strawberry.union("PhotoTrainingConsentResult")]
+UploadActivityPhotoResult = result_union("UploadActivityPhotoResult", PhotoUploaded, PhotoRejected, DuplicatePhoto,
+                                         NotAwaitingEvidence, NotAllowed, ValidationFailed)
+ReviewPhotoResult = result_union("ReviewPhotoResult", Photo, AlreadyDecided, NotAwaitingEvidence, NotAllowed,
+                                 ValidationFailed)
+PhotoTrainingConsentResult = result_union("PhotoTrainingConsentResult", PhotoTrainingConsentState, NotAllowed,
+                                          ValidationFailed)
 
 
 async def read_upload(file: Upload, limit: int) -> tuple[bytes, str | None, str | None]:
@@ -74,7 +71,7 @@ class PhotoMutations:
         activity = parse_id(activity_id, "activityId")
         uploaded = await service.upload_photo(principal, settings, activity, data, mime, filename)
         if not uploaded.replayed:
-            await service.enqueue_verify(info.context.redis, uploaded.photo.id)
+            await service.enqueue_verify_soon(info.context.redis, uploaded.photo.id)
         return PhotoUploaded(photo=Photo.from_model(uploaded.photo), replayed=uploaded.replayed)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],

@@ -6,6 +6,10 @@ and resizing, so several of these run in parallel in a thread pool.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import threading
 from dataclasses import dataclass
 
 from backend.photos.hashing import (
@@ -35,8 +39,26 @@ class Processed:
         return [{"name": str(w.name), "score": round(w.score, 3)} for w in self.warnings]
 
 
+#: Decodes running at once in one process. With ``PhotoLimits.max_decoded_bytes`` this bounds
+#: the memory that many concurrent uploads can take (more threads would not decode faster).
+DECODE_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if os.name == "posix" else None
+
+
+def _return_freed_memory() -> None:
+    """Hand the decoder's freed buffers back to the system (glibc keeps them otherwise, so a
+    burst of large uploads left the process hundreds of MiB bigger)."""
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
 def process(data: bytes, declared_mime: str | None = None, filename: str | None = None,
             limits: PhotoLimits = DEFAULT_LIMITS) -> Processed:
     """Sanitise ``data`` (raises PhotoRejected), hash the thumbnail and collect warnings."""
-    photo = sanitise(data, declared_mime, filename, limits)
-    return Processed(photo, perceptual_hashes(photo.thumb_image), assess(photo, filename))
+    with DECODE_SLOTS:
+        try:
+            photo = sanitise(data, declared_mime, filename, limits)
+            return Processed(photo, perceptual_hashes(photo.thumb_image), assess(photo, filename))
+        finally:
+            _return_freed_memory()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
 from backend.errors import NotAllowed as NotAllowedError
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal
 from backend.photos import service
@@ -20,10 +19,9 @@ from backend.photos.types import (
 )
 from backend.photos.verification import read_health
 
-PhotoResult = Annotated[Photo | NotAllowed | ValidationFailed, strawberry.union("PhotoResult")]
-PhotoReviewQueueResult = Annotated[PhotoReviewQueue | NotAllowed | ValidationFailed,
-                                   strawberry.union("PhotoReviewQueueResult")]
-PhotoVerifierHealthResult = Annotated[PhotoVerifierHealth | NotAllowed, strawberry.union("PhotoVerifierHealthResult")]
+PhotoResult = result_union("PhotoResult", Photo, NotAllowed, ValidationFailed)
+PhotoReviewQueueResult = result_union("PhotoReviewQueueResult", PhotoReviewQueue, NotAllowed, ValidationFailed)
+PhotoVerifierHealthResult = result_union("PhotoVerifierHealthResult", PhotoVerifierHealth, NotAllowed)
 
 
 @strawberry.type

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -75,7 +76,7 @@ def verify_job_id(photo_id: int, attempt: int = 0) -> str:
     return f"verify-photo:{photo_id}:{attempt}"
 
 
-async def enqueue_verify(redis: object, photo_id: int, attempt: int = 0) -> bool:
+async def enqueue_verify(redis: object, photo_id: int, attempt: int = 0, quiet: bool = False) -> bool:
     """Queue the verify job (arq); a failure is logged, the sweeper re-queues later."""
     from arq.connections import ArqRedis
 
@@ -83,8 +84,34 @@ async def enqueue_verify(redis: object, photo_id: int, attempt: int = 0) -> bool
         pool = redis if isinstance(redis, ArqRedis) else ArqRedis(connection_pool=redis.connection_pool)  # type: ignore[attr-defined]
         return await pool.enqueue_job(VERIFY_JOB, photo_id, _job_id=verify_job_id(photo_id, attempt)) is not None
     except Exception:
-        log.exception("could not enqueue verification of photo %s", photo_id)
+        if not quiet:
+            log.exception("could not enqueue verification of photo %s", photo_id)
         return False
+
+
+#: Waits between background attempts to queue a verification while Redis is down; after
+#: them the worker's sweeper (every 5 minutes and at its start) queues the photo.
+ENQUEUE_RETRY_SECONDS = (1, 2, 3, 5, 10, 20, 30, 60, 120, 300)
+_retrying: set[asyncio.Task] = set()
+
+
+async def enqueue_verify_soon(redis: object, photo_id: int) -> bool:
+    """Queue the verify job now, or keep trying in the background while Redis is down, so a
+    photo uploaded during an outage is verified seconds after Redis returns."""
+    if await enqueue_verify(redis, photo_id):
+        return True
+    task = asyncio.get_running_loop().create_task(_retry_enqueue(redis, photo_id))
+    _retrying.add(task)
+    task.add_done_callback(_retrying.discard)
+    return False
+
+
+async def _retry_enqueue(redis: object, photo_id: int) -> None:
+    for delay in ENQUEUE_RETRY_SECONDS:
+        await asyncio.sleep(delay)
+        if await enqueue_verify(redis, photo_id, quiet=True):
+            log.info("verification of photo %s queued after Redis returned", photo_id)
+            return
 
 
 # --- upload ---------------------------------------------------------------------------------
@@ -112,18 +139,32 @@ async def upload_photo(principal: Principal, settings: Settings, activity_id: in
     activity = await _own_pending_activity(principal, activity_id)
     store = store or store_for(settings)
     processed = await asyncio.to_thread(process, data, declared_mime, filename, photo_limits(settings))
-    sanitised = processed.photo
+    if (earlier := await _earlier_upload(principal, activity, processed.photo)) is not None:
+        return Uploaded(earlier, True)
+    photo, replayed = await _store_new(principal, activity, processed, store)
+    return Uploaded(photo, replayed)
+
+
+async def _earlier_upload(principal: Principal, activity: Activity, sanitised: Any,
+                          conn: BaseDBAsyncClient | None = None) -> Photo | None:
+    """The caller's earlier upload of this picture for this activity (a replay), or None;
+    DuplicatePhoto when it was sent for another activity, NotAwaitingEvidence when the
+    activity already has a live photo."""
     same_content = Q(original_sha256=sanitised.original_sha256) | Q(sha256=_sha(sanitised.data))
-    mine = await Photo.filter(same_content, uploader_id=principal.user_id).order_by("id").first()
+    mine = await _on(Photo.filter(same_content, uploader_id=principal.user_id), conn).order_by("id").first()
     if mine is not None:
         if mine.activity_id == activity.id:
-            return Uploaded(mine, True)
+            return mine
         raise DuplicatePhoto()
-    live = await Photo.filter(activity_id=activity.id).exclude(
-        status__in=[PhotoStatus.AUTO_REJECTED, PhotoStatus.REJECTED]).exists()
+    live = await _on(Photo.filter(activity_id=activity.id).exclude(
+        status__in=[PhotoStatus.AUTO_REJECTED, PhotoStatus.REJECTED]), conn).exists()
     if live:
         raise NotAwaitingEvidence(str(activity.status), "This activity already has a photo being checked.")
-    return Uploaded(await _store_new(principal, activity, processed, store), False)
+    return None
+
+
+def _on(query: Any, conn: BaseDBAsyncClient | None) -> Any:
+    return query.using_db(conn) if conn is not None else query
 
 
 def _sha(data: bytes) -> str:
@@ -132,7 +173,10 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def _store_new(principal: Principal, activity: Activity, processed: Processed, store: PhotoStore) -> Photo:
+async def _store_new(principal: Principal, activity: Activity, processed: Processed,
+                     store: PhotoStore) -> tuple[Photo, bool]:
+    """Store the files and the row; the checks run again under a lock on the uploader's row,
+    so the same picture sent at once for several activities is accepted only once."""
     sanitised = processed.photo
     full_key = content_key(sanitised.data, "photos")
     thumb_key = content_key(sanitised.thumbnail, "thumbs")
@@ -145,6 +189,10 @@ async def _store_new(principal: Principal, activity: Activity, processed: Proces
         exif = sanitised.exif
         captured = exif.captured_at
         async with in_transaction() as conn:
+            await User.filter(id=principal.user_id).select_for_update().using_db(conn).first()
+            earlier = await _earlier_upload(principal, activity, sanitised, conn)
+            if earlier is not None:
+                return earlier, True
             photo = await Photo.create(
                 using_db=conn, activity_id=activity.id, uploader_id=principal.user_id,
                 store_key=full_key, thumb_key=thumb_key, width=sanitised.width, height=sanitised.height,
@@ -163,7 +211,7 @@ async def _store_new(principal: Principal, activity: Activity, processed: Proces
     except BaseException:
         await _delete_unreferenced(store, created)
         raise
-    return photo
+    return photo, False
 
 
 async def _delete_unreferenced(store: PhotoStore, keys: list[str]) -> None:

@@ -4,11 +4,8 @@ shown only when the reader may see that other photo too. File URLs are signed an
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, ParamSpec, TypeVar
 
 import strawberry
 
@@ -17,6 +14,7 @@ from backend.activities.models import Activity as ActivityModel
 from backend.graphql.access import public_type
 from backend.graphql.context import Info
 from backend.graphql.errors import Error, to_graphql_error
+from backend.graphql.results import catching_errors
 from backend.graphql.scalars import to_display
 from backend.photos import errors as photo_errors
 from backend.photos import routing, urls
@@ -25,8 +23,6 @@ from backend.photos.models import Photo as PhotoModel
 from backend.photos.permissions import may_view
 from backend.photos.service import uploader_of
 
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 @strawberry.enum
@@ -78,17 +74,8 @@ def to_photo_error(exc: domain.DomainError) -> Error:
             return to_graphql_error(exc)
 
 
-def returns_photo_errors(resolver: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[Any]]:
-    """Like ``returns_errors``, with the photo domain's own union members."""
-
-    @functools.wraps(resolver)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-        try:
-            return await resolver(*args, **kwargs)
-        except domain.DomainError as exc:
-            return to_photo_error(exc)
-
-    return wrapper
+#: Like ``returns_errors``, with the photo domain's own union members.
+returns_photo_errors = catching_errors(to_photo_error)
 
 
 @public_type

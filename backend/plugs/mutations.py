@@ -6,12 +6,13 @@ with the plug's own token, which the service checks (a wrong one is ``InvalidTok
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 
 from backend.graphql.context import Info
 from backend.graphql.errors import (
+    result_union,
     AlreadyExists,
     IdempotencyConflict,
     InvalidToken,
@@ -35,14 +36,11 @@ from backend.plugs.types import (
     PlugVendor,
 )
 
-PlugPairingCodeResult = Annotated[PlugPairingCode | ValidationFailed | NotAllowed,
-                                  strawberry.union("PlugPairingCodeResult")]
-PairPlugResult = Annotated[PlugPaired | InvalidToken | AlreadyExists | ValidationFailed | NotAllowed,
-                           strawberry.union("PairPlugResult")]
-SwitchPlugResult = Annotated[PlugCommand | ValidationFailed | NotAllowed, strawberry.union("SwitchPlugResult")]
-PushPlugReadingsResult = Annotated[PlugReadingsPushed | InvalidToken | IdempotencyConflict | ValidationFailed
-                                   | RateLimited,
-                                   strawberry.union("PushPlugReadingsResult")]
+PlugPairingCodeResult = result_union("PlugPairingCodeResult", PlugPairingCode, ValidationFailed, NotAllowed)
+PairPlugResult = result_union("PairPlugResult", PlugPaired, InvalidToken, AlreadyExists, ValidationFailed, NotAllowed)
+SwitchPlugResult = result_union("SwitchPlugResult", PlugCommand, ValidationFailed, NotAllowed)
+PushPlugReadingsResult = result_union("PushPlugReadingsResult", PlugReadingsPushed, InvalidToken, IdempotencyConflict,
+                                      ValidationFailed, RateLimited)
 
 
 @strawberry.input(description="One reading: a timestamp and at least one of power and the energy counter.")
@@ -120,7 +118,7 @@ class PlugMutations:
                                  readings: list[PlugReadingInput]) -> PushPlugReadingsResult:
         context = info.context
         limits = service.PushLimits(context.redis, context.client_address, context.settings)
-        result = await service.push_readings(context.settings, device_id[:100], token[:200], batch_id[:100],
+        result = await service.push_readings(context.settings, device_id, token, batch_id,
                                              [_item(r) for r in readings], limits=limits)
         return PlugReadingsPushed(
             accepted=result.accepted, duplicates=result.duplicates, replayed=result.replayed,

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 import strawberry
 
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 from backend.plugs import service
 from backend.plugs.types import Plug, PlugIngestStats, PlugList, PlugRejectCount
 
-PlugListResult = Annotated[PlugList | NotAllowed | ValidationFailed, strawberry.union("PlugListResult")]
-PlugResult = Annotated[Plug | NotAllowed | ValidationFailed, strawberry.union("PlugResult")]
-PlugIngestStatsResult = Annotated[PlugIngestStats | NotAllowed | ValidationFailed,
-                                  strawberry.union("PlugIngestStatsResult")]
+PlugListResult = result_union("PlugListResult", PlugList, NotAllowed, ValidationFailed)
+PlugResult = result_union("PlugResult", Plug, NotAllowed, ValidationFailed)
+PlugIngestStatsResult = result_union("PlugIngestStatsResult", PlugIngestStats, NotAllowed, ValidationFailed)
 
 
 @strawberry.type

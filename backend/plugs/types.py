@@ -20,7 +20,7 @@ from strawberry.dataloader import DataLoader
 from backend.errors import ValidationFailed as ValidationFailedError
 from backend.graphql.access import public_type, visible
 from backend.graphql.context import Context, Info
-from backend.graphql.errors import ValidationFailed
+from backend.graphql.errors import ValidationFailed, result_union
 from backend.graphql.permissions import CanManageHousehold
 from backend.graphql.results import returns_errors
 from backend.graphql.scalars import to_display
@@ -155,7 +155,7 @@ class PlugHourly:
     hours: list[PlugHour]
 
 
-PlugHourlyResult = Annotated[PlugHourly | ValidationFailed, strawberry.union("PlugHourlyResult")]
+PlugHourlyResult = result_union("PlugHourlyResult", PlugHourly, ValidationFailed)
 
 
 @public_type

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 import strawberry
 
 from backend.accounts.validation import clean_name
 from backend.graphql.context import Info
 from backend.graphql.errors import (
+    result_union,
     AlreadyExists,
     IdempotencyConflict,
     InsufficientBalance,
@@ -32,16 +32,14 @@ from backend.rewards.types import (
     RedemptionCodeIssued,
 )
 
-_CONVERSION_ERRORS = ValidationFailed | LimitReached | InsufficientBalance | IdempotencyConflict | NotAllowed
-ConversionResult = Annotated[Conversion | _CONVERSION_ERRORS, strawberry.union("ConversionResult")]
-RedemptionCodeResult = Annotated[
-    RedemptionCodeIssued | ValidationFailed | InsufficientBalance | NotAllowed, strawberry.union("RedemptionCodeResult")]
-RedeemResult = Annotated[
-    CoinsRedeemed | InvalidRedemptionCode | InsufficientBalance | NotAllowed, strawberry.union("RedeemResult")]
-ProgrammeResult = Annotated[Programme | ValidationFailed | AlreadyExists | NotAllowed, strawberry.union("ProgrammeResult")]
-AdjustResult = Annotated[
-    BalanceAdjusted | ValidationFailed | InsufficientBalance | IdempotencyConflict | NotAllowed,
-    strawberry.union("AdjustResult")]
+_CONVERSION_ERRORS = (ValidationFailed, LimitReached, InsufficientBalance, IdempotencyConflict, NotAllowed)
+ConversionResult = result_union("ConversionResult", Conversion, *_CONVERSION_ERRORS)
+RedemptionCodeResult = result_union("RedemptionCodeResult", RedemptionCodeIssued, ValidationFailed,
+                                    InsufficientBalance, NotAllowed)
+RedeemResult = result_union("RedeemResult", CoinsRedeemed, InvalidRedemptionCode, InsufficientBalance, NotAllowed)
+ProgrammeResult = result_union("ProgrammeResult", Programme, ValidationFailed, AlreadyExists, NotAllowed)
+AdjustResult = result_union("AdjustResult", BalanceAdjusted, ValidationFailed, InsufficientBalance,
+                            IdempotencyConflict, NotAllowed)
 
 AssetEnum = strawberry.enum(Asset, name="Asset")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
@@ -10,7 +9,7 @@ from backend.accounts.models import User as UserModel
 from backend.activities.queries import target_user_id
 from backend.errors import ValidationFailed as ValidationFailedError
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id_argument, returns_errors
 from backend.graphql.scalars import to_display
@@ -19,7 +18,7 @@ from backend.rewards.models import Programme as ProgrammeModel
 from backend.rewards.types import CoinBalance, LedgerLine, Programme, Wallet
 from backend.rewards.wallet import wallet_of
 
-WalletResult = Annotated[Wallet | NotAllowed | ValidationFailed, strawberry.union("WalletResult")]
+WalletResult = result_union("WalletResult", Wallet, NotAllowed, ValidationFailed)
 
 
 @strawberry.type

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from backend.accounts.models import User
 from backend.accounts.principal import HOUSEHOLD_ROLES, Principal
 from backend.errors import (
@@ -24,6 +26,7 @@ from backend.errors import (
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import LedgerEntry
 from backend.ledger.service import LedgerWriter, ledger_transaction
+from backend.municipalities.models import Municipality
 from backend.rewards import formula
 from backend.rewards.models import Programme
 from backend.rewards.programmes import (
@@ -73,8 +76,13 @@ async def _holder(principal: Principal) -> User:
     return principal.user or await User.get(id=principal.user_id)
 
 
-async def _replay(ref_base: str, request: str, target: ConversionTarget) -> ConversionOutcome | None:
-    legs = await LedgerEntry.filter(ref__startswith=f"{ref_base}:").order_by("seq")
+async def _replay(ref_base: str, request: str, target: ConversionTarget,
+                  conn: BaseDBAsyncClient | None = None) -> ConversionOutcome | None:
+    """The first result of this idempotency key, if any. Called once without the ledger lock
+    (the cheap path for a retry) and again under it, where it is authoritative: a request
+    sent twice at once waits for the first and then replays it."""
+    query = LedgerEntry.filter(ref__startswith=f"{ref_base}:")
+    legs = await (query.using_db(conn) if conn is not None else query).order_by("seq")
     if not legs:
         return None
     debit, credit = legs[0], legs[-1]
@@ -124,6 +132,8 @@ async def convert_points(principal: Principal, settings: Settings, idempotency_k
         programme = await household_programme(user, today, field="target")
     rules = formula.load_rules(programme.rules_year)
     async with ledger_transaction(now) as w:
+        if (done := await _replay(ref_base, request, target, w.conn)) is not None:
+            return done
         await _require_balance(w, user.pseudonym, Asset.POINTS, points)
         if target is ConversionTarget.VOLUNTEER_MINUTES:
             day = local_day_bounds(today, settings.display_timezone)
@@ -176,9 +186,23 @@ async def convert_mileage_to_coins(principal: Principal, settings: Settings, ide
         return done
     programme = await household_programme(user, today, field="idempotencyKey")
     async with ledger_transaction(now) as w:
+        if (done := await _replay(ref_base, "coins", ConversionTarget.COINS, w.conn)) is not None:
+            return done
         mileage = await w.balance(user.pseudonym, Asset.MILEAGE_WON)
         return await issue_coins(w, user.pseudonym, programme, max(mileage, 0), ref_base, "coins", now, settings)
 
+
+
+async def _adjustment_replay(ref: str, account: UUID, asset: Asset, amount: int, scope: str,
+                             conn: BaseDBAsyncClient | None = None) -> int | None:
+    """The sequence number of the adjustment already made under ``ref`` (a replay), if any."""
+    query = LedgerEntry.filter(ref=ref)
+    existing = await (query.using_db(conn) if conn is not None else query).first()
+    if existing is None:
+        return None
+    if (existing.account, existing.asset, existing.amount, existing.scope) != (account, asset, amount, scope):
+        raise IdempotencyConflict()
+    return existing.seq
 
 
 async def adjust_balance(principal: Principal, idempotency_key: str, user_id: int, asset: Asset, amount: int,
@@ -196,13 +220,14 @@ async def adjust_balance(principal: Principal, idempotency_key: str, user_id: in
     holder = await User.get_or_none(id=user_id)
     if holder is None:
         raise ValidationFailed("userId", "No such user.")
+    if scope and not await Municipality.exists(code=scope):
+        raise ValidationFailed("scope", "No municipality has this code.")
     ref = f"adjust:{key}"
-    existing = await LedgerEntry.get_or_none(ref=ref)
-    if existing is not None:
-        if (existing.account, existing.asset, existing.amount, existing.scope) != (holder.pseudonym, asset, amount, scope):
-            raise IdempotencyConflict()
-        return existing.seq
+    if (seq := await _adjustment_replay(ref, holder.pseudonym, asset, amount, scope)) is not None:
+        return seq
     async with ledger_transaction(_now(now)) as w:
+        if (seq := await _adjustment_replay(ref, holder.pseudonym, asset, amount, scope, w.conn)) is not None:
+            return seq  # the same key sent at once: the first one wrote it while this one waited
         if amount < 0:
             await _require_balance(w, holder.pseudonym, asset, -amount, scope)
         leg = w.add(EntryKind.ADJUSTMENT, holder.pseudonym, asset, amount, ref, scope=scope,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -60,12 +61,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_port(host: str, port: int, timeout: float) -> bool:
+def _wait_line(proc: subprocess.Popen, marker: bytes, timeout: float) -> bool:
+    """Wait until ``proc`` prints a line containing ``marker`` on its stdout (a pipe)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _port_in_use(host, port):
-            return True
-        time.sleep(_POLL)
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not selector.select(left):
+                return False
+            line = proc.stdout.readline()
+            if not line:  # exited
+                return False
+            if marker in line:
+                return True
     return False
 
 
@@ -132,9 +140,11 @@ class _Supervisor:
             _say(f"starting embedded MQTT broker on 127.0.0.1:{port}")
             self.broker = subprocess.Popen(
                 [sys.executable, "-m", "backend.runtime.embedded_mqtt", "--port", str(port)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, preexec_fn=die_with_parent(), process_group=0)
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=die_with_parent(), process_group=0)
             mqtt_env = {"PVPP_MQTT_URL": f"mqtt://127.0.0.1:{port}", "PVPP_MQTT_VERSION": "4"}
-            if not _wait_port("127.0.0.1", port, 15.0):
+            # the broker says when it listens; probing its port with a bare TCP connect made
+            # amqtt log "No data to decode MQTT packet fixed header" on every start
+            if not _wait_line(self.broker, b"embedded MQTT broker on", 15.0):
                 _say("embedded MQTT broker did not start")
                 return 1
         self.env = {"PVPP_LOG_FORMAT": "console"} | os.environ | mqtt_env | {  # readable in a terminal
@@ -172,6 +182,8 @@ class _Supervisor:
         if self.broker is not None:
             _say("stopping embedded MQTT broker")
             _stop_all([self.broker])
+            if self.broker.stdout is not None:
+                self.broker.stdout.close()
             self.broker = None
         if self.redis is not None:
             _say("stopping embedded Redis")

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
 from backend.errors import ValidationFailed as ValidationFailedError
 from backend.graphql.context import Info
-from backend.graphql.errors import ValidationFailed
+from backend.graphql.errors import ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import returns_errors
 from backend.savings import ebrain
 from backend.savings.types import LaundryWindow
 
-LaundryWindowResult = Annotated[LaundryWindow | ValidationFailed, strawberry.union("LaundryWindowResult")]
+LaundryWindowResult = result_union("LaundryWindowResult", LaundryWindow, ValidationFailed)
 
 
 @strawberry.type

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
 from backend.accounts.types import User
 from backend.accounts.validation import clean_name
 from backend.graphql.context import Info
-from backend.graphql.errors import AlreadyExists, NotAllowed, ValidationFailed
+from backend.graphql.errors import AlreadyExists, NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 from backend.schools import service
 from backend.schools.types import School, SchoolClass
 
-SchoolChangeResult = Annotated[School | NotAllowed | ValidationFailed, strawberry.union("SchoolChangeResult")]
-SchoolClassChangeResult = Annotated[
-    SchoolClass | NotAllowed | ValidationFailed | AlreadyExists, strawberry.union("SchoolClassChangeResult")
-]
-JoinClassResult = Annotated[User | NotAllowed | ValidationFailed, strawberry.union("JoinClassResult")]
+SchoolChangeResult = result_union("SchoolChangeResult", School, NotAllowed, ValidationFailed)
+SchoolClassChangeResult = result_union("SchoolClassChangeResult", SchoolClass, NotAllowed, ValidationFailed,
+                                       AlreadyExists)
+JoinClassResult = result_union("JoinClassResult", User, NotAllowed, ValidationFailed)
 
 
 @strawberry.type

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import strawberry
 
 from backend.errors import NotAllowed as NotAllowedError
 from backend.graphql.context import Info
-from backend.graphql.errors import NotAllowed, ValidationFailed
+from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id, parse_id_argument, require_principal, returns_errors
 from backend.schools.models import School as SchoolModel
 from backend.schools.types import School, SchoolClass
 
-SchoolResult = Annotated[School | NotAllowed | ValidationFailed, strawberry.union("SchoolResult")]
-SchoolClassResult = Annotated[SchoolClass | NotAllowed | ValidationFailed, strawberry.union("SchoolClassResult")]
+SchoolResult = result_union("SchoolResult", School, NotAllowed, ValidationFailed)
+SchoolClassResult = result_union("SchoolClassResult", SchoolClass, NotAllowed, ValidationFailed)
 MAX_PAGE = 200
 
 

@@ -99,7 +99,7 @@ async def ws_url(db):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(db.model_copy(update={"dr_push_seconds": 0.1}), manage_db=False)
+    app = create_app(db.model_copy(update={"dr_push_seconds": 0.1, "ws_session_check_seconds": 0.2}), manage_db=False)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, http="h11",
                                            ws="websockets-sansio", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))

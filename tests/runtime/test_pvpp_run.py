@@ -121,6 +121,9 @@ def test_run_serves_demo_sign_in_and_stops_cleanly_on_sigint(platform: Platform)
         )
     assert response.status_code == 200, response.text
     assert response.json()["data"]["signIn"]["__typename"] == "AuthPayload", response.text
+    # the start-up readiness checks leave no error in the log (a bare TCP probe of the
+    # embedded broker made amqtt log one)
+    assert "No data to decode" not in platform.output(), platform.output()
 
     descendants = platform.descendants()
     assert len(descendants) >= 3, _describe(descendants)

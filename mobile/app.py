@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import os
 import time
 from collections.abc import Coroutine
@@ -45,6 +46,7 @@ class PvppApp(App):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._tasks: set[asyncio.Task] = set()
+        self._stopping = False
         self.first_frame_at: float | None = None
         self.activity_types: list[dict[str, Any]] = []
 
@@ -81,6 +83,7 @@ class PvppApp(App):
             self.first_frame_at = time.perf_counter()
 
     def on_stop(self) -> None:
+        self._stopping = True
         for task in list(self._tasks):
             task.cancel()
         self.outbox.close()
@@ -109,8 +112,16 @@ class PvppApp(App):
         return self.user.get("role") in STUDENT_ROLES
 
     # async work ------------------------------------------------------------------------------------
-    def spawn(self, coro: Coroutine) -> asyncio.Task:
-        task = asyncio.get_event_loop().create_task(self._guard(coro))
+    def spawn(self, coro: Coroutine) -> asyncio.Task | None:
+        """Run ``coro`` on the UI loop; its expected failures become states (offline, sign-in)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or self._stopping:
+            coro.close()
+            return None
+        task = loop.create_task(self._guard(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -176,8 +187,16 @@ class PvppApp(App):
             self.go("signin")
 
     async def types(self) -> list[dict[str, Any]]:
+        """The activity catalogue: from the server, else the copy kept on the device (offline)."""
         if not self.activity_types:
-            self.activity_types = (await self.client.execute("ActivityTypes"))["activityTypes"]
+            try:
+                self.activity_types = (await self.client.execute("ActivityTypes"))["activityTypes"]
+                self.outbox.kv_set("activity_types", json.dumps(self.activity_types))
+            except (NetworkError, ServerError):
+                cached = self.outbox.kv_get("activity_types")
+                if cached is None:
+                    raise
+                self.activity_types = json.loads(cached)
         return self.activity_types
 
     def set_server(self, url: str) -> None:

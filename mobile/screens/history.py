@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mobile import formats
+from mobile.api.errors import NetworkError, ServerError
 from mobile.i18n import _
 from mobile.messages import rejection
 from mobile.outbox import REJECTED, WAITING
@@ -43,10 +44,14 @@ class HistoryScreen(BaseScreen):
     async def refresh(self) -> None:
         await self.app.types()
         names = self._names()
-        acts = await self.app.client.call("Activities", "activities", {"limit": 100})
+        try:
+            acts = await self.app.client.call("Activities", "activities", {"limit": 100})
+        except (NetworkError, ServerError):
+            self.render(None, names)
+            raise
         self.render(acts["items"], names)
 
-    def render(self, items: list[dict[str, Any]], names: dict[str, str]) -> None:
+    def render(self, items: list[dict[str, Any]] | None, names: dict[str, str]) -> None:
         self.clear()
         outbox = self.app.outbox
         waiting = outbox.actions(WAITING)
@@ -67,6 +72,9 @@ class HistoryScreen(BaseScreen):
             ok.bind(on_release=lambda *_, k=a.key: (outbox.dismiss(k), self.app.spawn(self.refresh())))
             card.add_widget(ok)
         self.heading(_("Sent"))
+        if items is None:
+            self.note(_("Offline"))
+            return
         if not items:
             self.note(_("Nothing yet. Log your first saving!"))
         for item in items:

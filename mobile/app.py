@@ -124,6 +124,7 @@ class PvppApp(App):
         task = loop.create_task(self._guard(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _task: coro.close())  # a task cancelled before it ran
         return task
 
     async def _guard(self, coro: Coroutine) -> Any:

@@ -29,6 +29,7 @@ class BaseScreen(Screen):
     title = StringProperty("")
     status_text = StringProperty("")
     show_back = BooleanProperty(True)
+    loaded = BooleanProperty(False)
 
     @property
     def app(self):
@@ -43,7 +44,13 @@ class BaseScreen(Screen):
 
     def on_pre_enter(self, *args) -> None:
         self.title = self.screen_title()
-        self.app.spawn(self.refresh())
+        self.status_text = self.app.sync_line()
+        self.loaded = False
+        self.app.spawn(self._load())
+
+    async def _load(self) -> None:
+        await self.refresh()
+        self.loaded = True
 
     def screen_title(self) -> str:
         return ""

@@ -6,7 +6,7 @@ from typing import Any
 
 from mobile import formats
 from mobile.api.errors import NetworkError, ServerError
-from mobile.i18n import _
+from mobile.i18n import _, language
 from mobile.messages import rejection
 from mobile.outbox import REJECTED, WAITING
 from mobile.screens.base import BaseScreen
@@ -80,6 +80,6 @@ class HistoryScreen(BaseScreen):
         for item in items:
             lines = [(Para, f"{names.get(item['activityType'], item['activityType'])} · {formats.day(item['occurredOn'])}"),
                      (Note, f"{status_text(item['status'])} · {formats.points(item['points'])} · {formats.kwh(item['kwh'])}")]
-            if item["statusReason"]:
+            if item["statusReason"] and (language() == "en" or item["status"] == "REJECTED"):  # server text is English
                 lines.append((Note, item["statusReason"]))
             self.card(lines, STATUS_TINT.get(item["status"], (1, 1, 1, 1)))

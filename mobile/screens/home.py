@@ -63,9 +63,12 @@ class HomeScreen(BaseScreen):
         for caption, value in tiles:
             grid.add_widget(Tile(caption=caption, value=value))
         self.content.add_widget(grid)
-        self.streak = self.para(ngettext("{n} day in a row with a saving. Keep going!",
-                                         "{n} days in a row with a saving. Keep going!",
-                                         summary["streak"]).format(n=summary["streak"]))
+        if summary["streak"]:
+            self.streak = self.para(ngettext("{n} day in a row with a saving. Keep going!",
+                                             "{n} days in a row with a saving. Keep going!",
+                                             summary["streak"]).format(n=summary["streak"]))
+        else:
+            self.streak = self.para(_("Log a saving today to start a streak!"))
         if self.app.waiting:
             self.note(_("{n} waiting to send: points appear once the server confirms them.").format(
                 n=self.app.waiting))

@@ -147,7 +147,7 @@ class LogActivityScreen(BaseScreen):
         box.add_widget(ok)
         popup = Popup(title=_("Choose a photo"), content=box, size_hint=(0.95, 0.9))
 
-        def use(*_):
+        def use(*args):
             if chooser.selection:
                 self.photo.text = chooser.selection[0]
             popup.dismiss()

@@ -8,19 +8,20 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.metrics import dp
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
 from mobile import formats
 from mobile.api.errors import Rejected
-from mobile.i18n import _
+from mobile.i18n import _, language
 from mobile.messages import rejection
 from mobile.screens.base import BaseScreen
 from mobile.verifying import FAILED, NOT_YET, VERIFIED, verify_entry
 from mobile.widgets.common import Btn, Card, Field, Note, Para, Row, Tile
 from mobile.widgets.qr import QrImage
 
-ASSET_NAMES = {"POINTS": "Points", "VOLUNTEER_MINUTES": "Volunteer time", "MILEAGE_WON": "Mileage",
-               "COINS_WON": "Local coins"}
+ASSET_NAMES = {"points": "Points", "volunteer_minutes": "Volunteer time", "mileage_won": "Mileage",
+               "coins_won": "Local coins"}
 
 
 class WalletScreen(BaseScreen):
@@ -60,7 +61,8 @@ class WalletScreen(BaseScreen):
         self.amount_field = Field(hint_text=_("Amount in won"), input_filter="int")
         self.content.add_widget(self.amount_field)
         self.button(_("Make a code"), lambda: self.app.spawn(self.make_code()))
-        self.code_box = Card()
+        self.code_box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(4))
+        self.code_box.bind(minimum_height=self.code_box.setter("height"))
         self.content.add_widget(self.code_box)
 
         self.heading(_("History"))
@@ -68,9 +70,9 @@ class WalletScreen(BaseScreen):
         self.results: dict[int, Note] = {}
         for line in w["history"]:
             card = Card()
-            name = _(ASSET_NAMES.get(line["asset"], line["asset"]))
+            name = _(ASSET_NAMES.get(line["asset"].lower(), line["asset"]))
             card.add_widget(Para(text=f"{name} {line['amount']:+,} · {formats.moment(line['recordedAt'])}"))
-            if line["memo"]:
+            if line["memo"] and language() == "en":  # the server writes memos in English
                 card.add_widget(Note(text=line["memo"]))
             result = Note(text="")
             card.add_widget(result)
@@ -116,7 +118,7 @@ class WalletScreen(BaseScreen):
         expires = datetime.fromisoformat(issued["expiresAt"])
         self.issued = issued
 
-        def tick(*_):
+        def tick(*args):
             left = (expires - datetime.now(UTC)).total_seconds()
             self.countdown.text = (_("Valid for {time}").format(time=formats.countdown(left)) if left > 0
                                    else _("Expired. Make a new code."))

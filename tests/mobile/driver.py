@@ -67,12 +67,12 @@ class Driver:
         start = Clock.frames_displayed
         await self.wait(lambda: Clock.frames_displayed >= start + 2, 10, "frames")
 
-    async def screenshot(self, path: Path) -> Path:
+    async def screenshot(self, path: Path, bottom: bool = False) -> Path:
         from kivy.clock import Clock
         from kivy.core.window import Window
 
         await self.settle()
-        self.screen.ids.scroll.scroll_y = 1
+        self.screen.ids.scroll.scroll_y = 0 if bottom else 1
         start = Clock.frames_displayed
         await self.wait(lambda: Clock.frames_displayed >= start + 2, 10, "frames")
         path.parent.mkdir(parents=True, exist_ok=True)

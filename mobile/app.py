@@ -63,10 +63,17 @@ class PvppApp(App):
         i18n.set_language(self.app_settings.language or i18n.device_language())
         self.tokens = TokenStore(self.data_dir / "session.json")
         self.outbox = Outbox(self.data_dir / "outbox.sqlite3")
-        self.client = GraphQLClient(self.app_settings.server_url, self.tokens)
+        self._client: GraphQLClient | None = None
         self.sm = ScreenManager(transition=NoTransition())
         self.waiting = self.outbox.waiting_count()
         return self.sm
+
+    @property
+    def client(self) -> GraphQLClient:
+        """Made on first use, so the sign-in screen is drawn before httpx is imported."""
+        if self._client is None:
+            self._client = GraphQLClient(self.app_settings.server_url, self.tokens)
+        return self._client
 
     def on_start(self) -> None:
         from kivy.core.window import Window
@@ -75,8 +82,6 @@ class PvppApp(App):
         Window.bind(on_flip=self._first_flip)
         self.go("home" if self.tokens.signed_in else "signin")
         self.spawn(self._sync_loop())
-        if self.tokens.signed_in:
-            self.spawn(self.load_me())
 
     def _first_flip(self, *_: Any) -> None:
         if self.first_frame_at is None:
@@ -203,9 +208,9 @@ class PvppApp(App):
     def set_server(self, url: str) -> None:
         self.app_settings.server_url = url.strip().rstrip("/")
         self.app_settings.save(self.settings_path)
-        old = self.client
-        self.client = GraphQLClient(self.app_settings.server_url, self.tokens)
-        self.spawn(old.aclose())
+        old, self._client = self._client, None
+        if old is not None:
+            self.spawn(old.aclose())
 
     def set_language(self, lang: str) -> None:
         self.app_settings.language = lang
@@ -220,7 +225,7 @@ class PvppApp(App):
         self.spawn(self.sync(force=True))
 
     async def sync(self, force: bool = False) -> None:
-        if not self.tokens.signed_in:
+        if not self.tokens.signed_in or (not force and not self.outbox.waiting_count()):
             return
         report = await self.outbox.flush(self.client, force=force)
         self.waiting = self.outbox.waiting_count()
@@ -232,9 +237,10 @@ class PvppApp(App):
             self.connection = ""
             current = self.sm.current_screen
             if current is not None and getattr(current, "refresh_after_sync", False):
-                self.spawn(current.refresh())
+                self.spawn(current._load())
 
     async def _sync_loop(self) -> None:
+        await asyncio.sleep(0.5 if self.tokens.signed_in else 2)  # after the first screen is drawn
         while True:
             await self._guard(self.sync())
             await asyncio.sleep(self.app_settings.sync_seconds)

@@ -1,11 +1,8 @@
-"""Numbers, won amounts, dates and durations in the app's language (babel)."""
+"""Numbers, won amounts, dates and durations in the app's language (babel, imported when first used)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-
-from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_decimal
 
 from mobile.i18n import _, language
 
@@ -17,6 +14,8 @@ def loc() -> str:
 
 
 def number(value: float | int, digits: int = 0) -> str:
+    from babel.numbers import format_decimal
+
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=loc())
 
@@ -40,18 +39,24 @@ def minutes(value: int) -> str:
 def day(value: date | str) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
+    from babel.dates import format_date
+
     return format_date(value, format="medium", locale=loc())
 
 
 def moment(value: datetime | str) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    from babel.dates import format_datetime
+
     return format_datetime(value, format="short", locale=loc())
 
 
 def clock(value: datetime | str) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    from babel.dates import format_time
+
     return format_time(value, format="short", locale=loc())
 
 

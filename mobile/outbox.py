@@ -22,10 +22,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mobile.api.client import GraphQLClient
 from mobile.api.errors import NetworkError, Rejected, ServerError
+
+if TYPE_CHECKING:
+    from mobile.api.client import GraphQLClient
 
 WAITING, DONE, REJECTED = "waiting", "done", "rejected"
 
@@ -82,7 +84,7 @@ class FlushReport:
     errors: list[str] = field(default_factory=list)
 
 
-Sender = Callable[[GraphQLClient, "Action", "Action | None"], Awaitable[dict[str, Any]]]
+Sender = Callable[["GraphQLClient", "Action", "Action | None"], Awaitable[dict[str, Any]]]
 
 
 def backoff(attempts: int, base: float = 2.0, cap: float = 300.0) -> float:

@@ -11,9 +11,10 @@ import asyncio
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from mobile.api.errors import NetworkError, Rejected, ServerError, SignInRequired
 from mobile.api.tokens import TokenStore
@@ -42,6 +43,9 @@ def _typed_error(result: Any) -> Rejected | None:
 class GraphQLClient:
     def __init__(self, base_url: str, tokens: TokenStore, timeout: float = 15.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
+        import httpx  # imported with the first client, not at start-up (it costs a few hundred ms)
+
+        self._httpx = httpx
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport, trust_env=False)
@@ -66,7 +70,7 @@ class GraphQLClient:
                 return await self._http.post(self.endpoint, headers=headers, files=parts,
                                              data={"operations": json.dumps(ops), "map": json.dumps(mapping)})
             return await self._http.post(self.endpoint, headers=headers, json=payload)
-        except (httpx.TransportError, OSError) as exc:
+        except (self._httpx.TransportError, OSError) as exc:
             raise NetworkError(str(exc) or type(exc).__name__) from exc
 
     def _data(self, response: httpx.Response) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""Korean and English: gettext catalogues compiled from the shipped .po files at start-up.
+"""Korean and English: gettext catalogues, shipped as .po (edited) and .mo (compiled, loaded).
 
 ``_("text")`` returns the text in the current language. Korean is the default unless the device
-locale says otherwise (or the user chose in settings). Each .po is compiled in memory with babel,
-so a changed catalogue never needs a separate build step.
+locale says otherwise (or the user chose in settings). The app loads the compiled .mo with the
+standard library (fast start); when a .po is newer than its .mo (a developer edited it) the .po
+is compiled in memory with babel instead. ``python -m mobile.i18n`` writes the .mo files; a
+test fails when one is stale.
 """
 
 from __future__ import annotations
@@ -13,9 +15,6 @@ import locale
 import os
 from collections.abc import Callable
 from pathlib import Path
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 LANGUAGES = ("ko", "en")
 DOMAIN = "pvpp"
@@ -29,14 +28,29 @@ def po_path(lang: str) -> Path:
     return _DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+def mo_path(lang: str) -> Path:
+    return po_path(lang).with_suffix(".mo")
+
+
+def compile_po(lang: str) -> bytes:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po_path(lang).open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    return buf.getvalue()
+
+
 def load(lang: str) -> gettext.NullTranslations:
     if lang not in _translations:
-        with po_path(lang).open("rb") as f:
-            catalog = read_po(f, locale=lang)
-        buf = io.BytesIO()
-        write_mo(buf, catalog)
-        buf.seek(0)
-        _translations[lang] = gettext.GNUTranslations(buf)
+        mo, po = mo_path(lang), po_path(lang)
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            data = mo.read_bytes()
+        else:
+            data = compile_po(lang)
+        _translations[lang] = gettext.GNUTranslations(io.BytesIO(data))
     return _translations[lang]
 
 

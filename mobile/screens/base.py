@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from kivy.app import App
@@ -49,7 +50,11 @@ class BaseScreen(Screen):
         self.app.spawn(self._load())
 
     async def _load(self) -> None:
-        await self.refresh()
+        """Refresh, one at a time: a slow earlier answer must not overwrite a newer one."""
+        if not hasattr(self, "_refreshing"):
+            self._refreshing = asyncio.Lock()
+        async with self._refreshing:
+            await self.refresh()
         self.loaded = True
 
     def screen_title(self) -> str:

@@ -106,7 +106,8 @@ def run_app(scenario: Callable[[Driver], Awaitable[None]], *, data_dir: Path, se
         task = asyncio.get_event_loop().create_task(drive())
         await app.async_run(async_lib="asyncio")
         await task
-        await app.client.aclose()
+        if app._client is not None:
+            await app._client.aclose()
 
     try:
         asyncio.run(main())

@@ -95,3 +95,9 @@ def test_font_and_licence_ship() -> None:
     assert Path(font_path()).name == "NotoSansKR-Regular.otf"
     licence = (ROOT / "mobile" / "assets" / "fonts" / "OFL.txt").read_text()
     assert "Copyright 2014-2021 Adobe" in licence and "SIL OPEN FONT LICENSE Version 1.1" in licence
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_shipped_mo_matches_the_po(lang: str) -> None:
+    """The app loads the .mo; `python -m mobile.i18n` rewrites it after a .po changed."""
+    assert i18n.mo_path(lang).read_bytes() == i18n.compile_po(lang), "run: python -m mobile.i18n"

@@ -38,7 +38,7 @@ def test_every_screen(tour_backend: Backend, tmp_path: Path, lang: str) -> None:
     assert {("any", "signin"), ("student", "home"), ("student", "log"), ("student", "log-form"),
             ("student", "history"), ("student", "wallet"), ("student", "coin-code"), ("student", "dr"),
             ("student", "settings"), ("student", "signin-waiting-for-consent"), ("parent", "family"),
-            ("parent", "plugs"), ("parent", "dr"), ("parent", "wallet")} <= screens
+            ("parent", "plugs"), ("parent", "dr"), ("parent", "dr-opted-out"), ("parent", "wallet")} <= screens
     if lang == "ko":
         untranslated = english_only()
         for role, name, texts in tour.seen:

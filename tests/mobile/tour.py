@@ -92,6 +92,11 @@ class Tour:
             d.app.go(name)
             await d.wait(lambda n=name: d.app.sm.current == n and d.screen.loaded, 30, name)
             await self.shot(d, "parent", name)
+            if name == "dr":
+                d.press({"ko": "이번 행사에 참여하지 않기", "en": "Opt out of this event"}[self.lang])
+                await d.wait(lambda: d.app.outbox.waiting_count() == 0, 30, "opt-out sent")
+                await d.wait_text({"ko": "참여하지 않기로 했어요", "en": "opted out"}[self.lang])
+                await self.shot(d, "parent", "dr-opted-out")
         await d.app.sign_out()
 
 
@@ -111,9 +116,24 @@ def give_coins(backend: Backend) -> bool:
     return result["adjustBalance"]["__typename"] == "BalanceAdjusted"
 
 
+def announce_dr_event(backend: Backend, title: str, hours_ahead: int) -> None:
+    """An operator announces a national one-hour power-saving event ``hours_ahead`` from now."""
+    from datetime import UTC, datetime, timedelta
+
+    operator = backend.token(("operator@demo.pvpp.kr", "demo-Operator-1!"))
+    start = (datetime.now(UTC) + timedelta(hours=hours_ahead)).replace(minute=0, second=0, microsecond=0)
+    result = backend.graphql(
+        "mutation($i: CreateDrEventInput!){ createDrEvent(input: $i){ __typename ... on Error { message } } }",
+        {"i": {"title": title, "scope": "NATIONAL", "startsAt": start.isoformat(),
+               "endsAt": (start + timedelta(hours=1)).isoformat(), "targetKw": 5.0}}, token=operator)
+    assert result["createDrEvent"]["__typename"] == "DrEvent", result
+
+
 def run_tour(backend: Backend, lang: str, device: Path, out: Path | None) -> Tour:
     tour = Tour(lang, out, coins=give_coins(backend))
     tour.backend = backend
+    announce_dr_event(backend, {"ko": "학교와 함께하는 절전 행사", "en": "Power-saving event with your school"}[lang],
+                      {"ko": 2, "en": 4}[lang])
     backend.publish_checkpoint()
     key = backend.verifier_key()
     run_app(tour.student, data_dir=device / "student", server=backend.url, lang=lang, verifier_key=key)

@@ -14,7 +14,7 @@ from kivy.uix.filechooser import FileChooserListView
 from kivy.uix.popup import Popup
 from kivy.uix.togglebutton import ToggleButton
 
-from mobile.i18n import _, language
+from mobile.i18n import _, language, ngettext
 from mobile.screens.base import BaseScreen
 from mobile.widgets.common import Btn, Field, Row
 
@@ -71,7 +71,7 @@ class LogActivityScreen(BaseScreen):
         t = self.selected
         self.clear()
         self.heading(type_name(t))
-        limits = _("Up to {n} times a day.").format(n=t["maxPerDay"])
+        limits = ngettext("Up to {n} time a day.", "Up to {n} times a day.", t["maxPerDay"]).format(n=t["maxPerDay"])
         self.note(limits)
         self.inputs: dict[str, Any] = {}
         for p in t["parameters"]:

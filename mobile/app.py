@@ -47,15 +47,28 @@ class PvppApp(App):
         super().__init__(**kwargs)
         self._tasks: set[asyncio.Task] = set()
         self._stopping = False
+        self.storage_problem = ""
         self.first_frame_at: float | None = None
         self.activity_types: list[dict[str, Any]] = []
 
     # storage ---------------------------------------------------------------------------------------
     @property
     def data_dir(self) -> Path:
-        path = Path(os.environ.get("PVPP_APP_DATA_DIR") or self.user_data_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """The app's data directory; if it cannot be written, a temporary one (and say so)."""
+        if getattr(self, "_data_dir", None) is None:
+            path = Path(os.environ.get("PVPP_APP_DATA_DIR") or self.user_data_dir)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                probe = path / ".write-test"
+                probe.write_text("ok")
+                probe.unlink()
+            except OSError as exc:
+                import tempfile
+
+                self.storage_problem = f"{path}: {exc.strerror or exc}"
+                path = Path(tempfile.mkdtemp(prefix="pvpp-app-"))
+            self._data_dir = path
+        return self._data_dir
 
     def build(self):
         self.settings_path = self.data_dir / "settings.json"
@@ -156,6 +169,8 @@ class PvppApp(App):
             Clock.schedule_once(lambda *_: setattr(screen, "status_text", self.sync_line()), 6)
 
     def sync_line(self) -> str:
+        if self.storage_problem:
+            return _("This phone's storage cannot be written: unsent actions are lost when the app closes.")
         if self.connection == "offline":
             return _("Offline: {n} waiting to send").format(n=self.waiting) if self.waiting else _("Offline")
         if self.connection == "server_error":

@@ -62,3 +62,18 @@ def test_student_logs_a_saving_in_korean_and_verifies_it(backend: Backend, data_
 
     pytest.importorskip("mobile.ledger_verify", reason="mobile/ledger_verify.py is provided by the verify module")
     run_app(verify, data_dir=data_dir, server=backend.url, lang="ko", verifier_key=key)
+
+
+def test_an_unwritable_data_directory_still_starts_and_says_so(backend: Backend, tmp_path) -> None:
+    """Most field crashes of Kivy apps were an unwritable data directory: the app must still start."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the data directory should be")
+
+    async def scenario(d: Driver) -> None:
+        await d.wait(lambda: d.screen.loaded, 30, "sign-in")
+        assert d.app.storage_problem and d.app.data_dir != blocker / "data"
+        await d.wait_text("저장 공간에 쓸 수 없어요")
+        await sign_in(d, STUDENT, "로그인")
+        await d.wait_screen("home")
+
+    run_app(scenario, data_dir=blocker / "data", server=backend.url, lang="ko")

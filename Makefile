@@ -5,7 +5,7 @@ VENV := .venv
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install venv run test schema bench clean
+.PHONY: install venv run test schema bench clean app-libs app screenshots bench-app
 
 install venv: $(INSTALLED)
 
@@ -21,8 +21,43 @@ $(INSTALLED): pyproject.toml | $(VENV)/bin/python
 run: $(INSTALLED)
 	$(VENV)/bin/pvpp run
 
-test: $(INSTALLED)
+test: $(INSTALLED) app-libs
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The Kivy app's tests and screenshots draw in an offscreen SDL window through Mesa (EGL/GL).
+# Kivy's wheel bundles SDL2 but not these Debian libraries: install them when root, else say how.
+APP_LIBS := libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri
+APP_LIBS_OPTIONAL := libmtdev1
+app-libs:
+	@if command -v dpkg >/dev/null 2>&1; then \
+	  missing=""; for p in $(APP_LIBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  optional=""; for p in $(APP_LIBS_OPTIONAL); do dpkg -s $$p >/dev/null 2>&1 || optional="$$optional $$p"; done; \
+	  if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages for the app's offscreen window:$$missing$$optional"; \
+	    (apt-get install -y --no-install-recommends $$missing $$optional >/dev/null 2>&1 || \
+	     (apt-get update >/dev/null && apt-get install -y --no-install-recommends $$missing $$optional)) || \
+	    { [ -z "$$missing" ] || { echo "apt-get could not install:$$missing"; exit 1; }; }; \
+	  elif [ -n "$$missing" ]; then \
+	    echo "The app's tests need Debian packages that are not installed:$$missing"; \
+	    echo "Install them with:  sudo apt-get install -y$$missing$$optional"; exit 1; \
+	  fi; \
+	elif ! ldconfig -p | grep -q 'libEGL.so.1' || ! ldconfig -p | grep -q 'libGL.so.1'; then \
+	  echo "The app's tests need EGL and OpenGL (Mesa) libraries: libEGL.so.1 and libGL.so.1 were not found."; exit 1; \
+	fi
+
+# Opens the app on the desktop against the server of `make run` (start that first, in another shell).
+APP_SERVER ?= http://127.0.0.1:8000
+app: $(INSTALLED)
+	PVPP_APP_SERVER=$(APP_SERVER) \
+	PVPP_APP_VERIFIER_KEY="$$(curl -sf $(APP_SERVER)/ledger/verifier-key || true)" \
+	$(VENV)/bin/python -m mobile
+
+# Screenshots of every screen in Korean and English (private server with demo data) into docs/app/.
+screenshots: $(INSTALLED) app-libs
+	SDL_VIDEODRIVER=offscreen $(VENV)/bin/python -m tests.mobile.tour docs/app
+
+bench-app: $(INSTALLED) app-libs
+	$(VENV)/bin/pvpp bench app
 
 schema: $(INSTALLED)
 	$(VENV)/bin/pvpp export-schema

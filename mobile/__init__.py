@@ -1,5 +1,4 @@
-"""The Kivy mobile app for students and parents.
+"""The People's VPP family app (Kivy): students and parents log savings, see points, verify the ledger.
 
-Not built yet: the app (screens, GraphQL client, offline queue, Korean font) arrives with
-its own issue. This package exists so the layout and the single install are in place.
+It talks to the backend only over HTTP (GraphQL) and never imports ``backend``.
 """

@@ -1,0 +1,65 @@
+"""Numbers, won amounts, dates and durations in the app's language (babel, imported when first used)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from mobile.i18n import _, language
+
+_LOCALES = {"ko": "ko_KR", "en": "en_GB"}
+
+
+def loc() -> str:
+    return _LOCALES[language()]
+
+
+def number(value: float | int, digits: int = 0) -> str:
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=loc())
+
+
+def kwh(value: float | str) -> str:
+    return _("{n} kWh").format(n=number(float(value), 2))
+
+
+def won(value: int) -> str:
+    return _("{n} won").format(n=number(value))
+
+
+def points(value: int) -> str:
+    return _("{n} points").format(n=number(value))
+
+
+def minutes(value: int) -> str:
+    return _("{n} min").format(n=number(value))
+
+
+def day(value: date | str) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    from babel.dates import format_date
+
+    return format_date(value, format="medium", locale=loc())
+
+
+def moment(value: datetime | str) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    from babel.dates import format_datetime
+
+    return format_datetime(value, format="short", locale=loc())
+
+
+def clock(value: datetime | str) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    from babel.dates import format_time
+
+    return format_time(value, format="short", locale=loc())
+
+
+def countdown(seconds: int) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"

@@ -1,0 +1,79 @@
+"""A student's home: this month's saving, points, volunteer time, mileage, coins and streak."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from kivy.metrics import dp
+from kivy.uix.gridlayout import GridLayout
+
+from mobile import formats
+from mobile.i18n import _, ngettext
+from mobile.screens.base import BaseScreen
+from mobile.widgets.common import Tile
+
+
+def month_summary(activities: list[dict[str, Any]], today: date) -> dict[str, Any]:
+    """kWh saved this month (accepted reports) and the streak of days with a report up to today."""
+    month = [a for a in activities if a["occurredOn"][:7] == today.isoformat()[:7]]
+    kwh = sum(float(a["kwh"]) for a in month if a["status"] == "ACCEPTED")
+    days = {a["occurredOn"][:10] for a in activities if a["status"] != "REJECTED"}
+    streak, day = 0, today
+    if day.isoformat() not in days:
+        day -= timedelta(days=1)
+    while day.isoformat() in days:
+        streak += 1
+        day -= timedelta(days=1)
+    return {"kwh": kwh, "streak": streak, "count": len(month)}
+
+
+class HomeScreen(BaseScreen):
+    refresh_after_sync = True
+
+    def screen_title(self) -> str:
+        return _("Hello, {name}").format(name=self.app.user.get("displayName", ""))
+
+    def back(self) -> None:
+        self.app.go("settings")
+
+    async def refresh(self) -> None:
+        self.show_back = False
+        client = self.app.client
+        if not self.app.user:
+            await self.app.load_me()
+        self.title = self.screen_title()
+        wallet = await client.call("Wallet", "wallet", {"historyLimit": 1})
+        acts = await client.call("Activities", "activities", {"limit": 200})
+        summary = month_summary(acts["items"], date.today())
+        self.clear()
+        self.heading(_("This month"))
+        grid = GridLayout(cols=2, spacing=dp(8), size_hint_y=None)
+        grid.bind(minimum_height=grid.setter("height"))
+        coins = sum(c["won"] for c in wallet["coins"])
+        tiles = [
+            (_("Electricity saved"), formats.kwh(summary["kwh"])),
+            (_("Points"), formats.number(wallet["points"])),
+            (_("Volunteer time"), formats.minutes(wallet["volunteerMinutes"])),
+            (_("NEIS hours"), ngettext("{n} hour", "{n} hours", wallet["volunteerHours"]).format(
+                n=formats.number(wallet["volunteerHours"]))),
+            (_("Mileage"), formats.won(wallet["mileageWon"])),
+            (_("Local coins"), formats.won(coins)),
+        ]
+        for caption, value in tiles:
+            grid.add_widget(Tile(caption=caption, value=value))
+        self.content.add_widget(grid)
+        if summary["streak"]:
+            self.streak = self.para(ngettext("{n} day in a row with a saving. Keep going!",
+                                             "{n} days in a row with a saving. Keep going!",
+                                             summary["streak"]).format(n=summary["streak"]))
+        else:
+            self.streak = self.para(_("Log a saving today to start a streak!"))
+        if self.app.waiting:
+            self.note(_("{n} waiting to send: points appear once the server confirms them.").format(
+                n=self.app.waiting))
+        self.button(_("Log a saving"), lambda: self.app.go("log"))
+        self.button(_("My activities"), lambda: self.app.go("history"), tone="secondary")
+        self.button(_("Wallet and ledger check"), lambda: self.app.go("wallet"), tone="secondary")
+        self.button(_("Power-saving events"), lambda: self.app.go("dr"), tone="secondary")
+        self.button(_("Settings"), lambda: self.app.go("settings"), tone="secondary")

@@ -1,0 +1,67 @@
+"""The app's pure pieces: form checks from the catalogue, the month summary, the baseline in words."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from mobile.i18n import set_language
+
+PARAM = {"name": "hours", "type": "decimal", "required": True, "min": "0", "max": "4", "unit": "h", "choices": []}
+
+
+@pytest.fixture(autouse=True)
+def english():
+    set_language("en")
+    yield
+    set_language("ko")
+
+
+def test_check_value_follows_the_catalogue() -> None:
+    from mobile.screens.log_activity import check_value
+
+    assert check_value(PARAM, "1,5") == ("1.5", None)
+    assert check_value(PARAM, "") == (None, "Required")
+    assert check_value(PARAM, "5")[1] == "Between 0 and 4"
+    assert check_value(PARAM, "abc")[1] == "Enter a number"
+    assert check_value({**PARAM, "type": "integer"}, "1.5")[1] == "Enter a whole number"
+    assert check_value({**PARAM, "type": "hour", "min": None, "max": None}, "24")[1] == "Between 0 and 23"
+    assert check_value({**PARAM, "type": "hour", "min": None, "max": None}, "23") == (23, None)
+    choice = {**PARAM, "type": "choice", "choices": ["pc", "console"]}
+    assert check_value(choice, "pc") == ("pc", None) and check_value(choice, "tv")[1] == "Choose one"
+    assert check_value({**PARAM, "required": False}, " ") == (None, None)
+
+
+def test_month_summary_counts_accepted_kwh_and_the_streak() -> None:
+    from mobile.screens.home import month_summary
+
+    acts = [
+        {"occurredOn": "2026-05-04", "status": "ACCEPTED", "kwh": "0.300"},
+        {"occurredOn": "2026-05-03", "status": "PENDING_EVIDENCE", "kwh": "0.100"},
+        {"occurredOn": "2026-05-02", "status": "REJECTED", "kwh": "1.000"},
+        {"occurredOn": "2026-05-01", "status": "ACCEPTED", "kwh": "0.200"},
+        {"occurredOn": "2026-04-30", "status": "ACCEPTED", "kwh": "5.000"},
+    ]
+    summary = month_summary(acts, date(2026, 5, 4))
+    assert summary["kwh"] == pytest.approx(0.5) and summary["streak"] == 2 and summary["count"] == 4
+    assert month_summary(acts, date(2026, 5, 5))["streak"] == 2  # today not logged yet: still running
+    assert month_summary(acts, date(2026, 5, 6))["streak"] == 0
+
+
+def test_baseline_in_words() -> None:
+    from mobile.screens.dr import explain_baseline
+
+    settled = {"baselineKwh": 1.2, "actualKwh": 0.9, "reductionKwh": 0.3, "usedDays": ["d"] * 6}
+    assert explain_baseline(settled) == ("On 6 similar days before, your home usually used 1.20 kWh in these hours. "
+                                         "This time it used 0.90 kWh, so you saved 0.30 kWh.")
+    assert "no penalty" in explain_baseline({**settled, "baselineKwh": None})
+
+
+def test_key_fingerprint_and_qr() -> None:
+    from mobile.settings import key_fingerprint
+    from mobile.widgets.qr import qr_png
+
+    fp = key_fingerprint("peoples-vpp.local/ledger+1234abcd+AAAA")
+    assert fp.startswith("peoples-vpp.local/ledger ") and len(fp.split()) == 5
+    assert qr_png("PVPP1-code").startswith(b"\x89PNG")

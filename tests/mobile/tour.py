@@ -1,0 +1,161 @@
+"""Visit every screen of the app as a student and as a parent, optionally writing screenshots.
+
+``python -m tests.mobile.tour docs/app`` starts a private backend (demo data), runs the tour in
+Korean and English and writes ``docs/app/<lang>-<role>-<screen>.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.util import find_spec
+import tempfile
+from pathlib import Path
+
+from tests.mobile.driver import Driver, run_app
+from tests.mobile.server import PARENT, STUDENT, Backend
+
+SIGN_IN = {"ko": "로그인", "en": "Sign in"}
+
+
+class Tour:
+    def __init__(self, lang: str, out: Path | None, coins: bool = False) -> None:
+        self.lang, self.out, self.seen, self.coins = lang, out, [], coins
+        self.backend: Backend | None = None
+
+    async def shot(self, d: Driver, role: str, name: str, bottom: bool = False) -> None:
+        await d.settle()
+        self.seen.append((role, name, d.texts()))
+        if self.out is not None:
+            await d.screenshot(self.out / f"{self.lang}-{role}-{name}.png", bottom=bottom)
+
+    async def student(self, d: Driver) -> None:
+        await d.wait_screen("signin")
+        await d.wait(lambda: hasattr(d.screen, "email"), 10, "form")
+        await self.shot(d, "any", "signin")
+        d.screen.email.text, d.screen.password.text = STUDENT
+        d.press(SIGN_IN[self.lang])
+        await d.wait_screen("home")
+        await d.wait(lambda: hasattr(d.screen, "streak"), 30, "home")
+        await self.shot(d, "student", "home")
+        d.app.go("log")
+        await d.wait(lambda: getattr(d.screen, "type_buttons", None), 30, "types")
+        await self.shot(d, "student", "log")
+        d.screen.choose("gaming_reduced")
+        await self.shot(d, "student", "log-form")
+        from kivy.uix.togglebutton import ToggleButton
+
+        [w for w in d.widgets() if isinstance(w, ToggleButton)][0].state = "down"
+        d.screen.inputs["hours"].text = "1"
+        d.screen.save()
+        await d.wait(lambda: d.app.outbox.waiting_count() == 0, 30, "sent")
+        self.backend.publish_checkpoint()
+        for name in ("history", "wallet", "dr", "settings"):
+            d.app.go(name)
+            await d.wait(lambda n=name: d.app.sm.current == n and d.screen.loaded, 30, name)
+            if name == "wallet" and self.coins:
+                d.screen.amount_field.text = "1000"
+                await d.screen.make_code()
+                await d.wait(lambda: d.shown("1,000"), 30, "code")
+                await self.shot(d, "student", "coin-code")
+            if name == "wallet":
+                checks = [w for w in d.widgets() if getattr(w, "text", "") in ("확인", "Check")]
+                if checks and d.app.app_settings.verifier_key and find_spec("mobile.ledger_verify"):
+                    checks[0].dispatch("on_release")
+                    await d.wait(lambda: d.shown("검증됨") or d.shown("Verified"), 30, "verification")
+            await self.shot(d, "student", name, bottom=name == "wallet")
+        await d.app.sign_out()
+        await d.wait_screen("signin")
+
+    async def parent(self, d: Driver) -> None:
+        await d.wait(lambda: hasattr(d.screen, "email"), 10, "form")
+        d.screen.email.text, d.screen.password.text = PARENT
+        d.press(SIGN_IN[self.lang])
+        await d.wait_screen("family")
+        await d.wait(lambda: hasattr(d.screen, "export_note"), 30, "family")
+        await self.shot(d, "parent", "family")
+        withdraw, give = {"ko": ("동의 철회", "동의하기"), "en": ("Withdraw consent", "Give consent")}[self.lang]
+        d.press(withdraw)
+        await d.wait(lambda: d.app.outbox.waiting_count() == 0, 30, "consent withdrawn")
+        await d.app.sign_out()
+        await d.wait(lambda: d.app.sm.current == "signin" and d.screen.loaded, 30, "signin")
+        d.screen.email.text, d.screen.password.text = STUDENT
+        d.press(SIGN_IN[self.lang])
+        await d.wait(lambda: d.shown("동의를 기다리고") or d.shown("waiting for your guardian"), 30, "consent note")
+        await self.shot(d, "student", "signin-waiting-for-consent")
+        d.screen.email.text, d.screen.password.text = PARENT
+        d.press(SIGN_IN[self.lang])
+        await d.wait_screen("family")
+        await d.wait(lambda: d.screen.loaded, 30, "family")
+        d.press(give)
+        await d.wait(lambda: d.app.outbox.waiting_count() == 0, 30, "consent given")
+        for name in ("plugs", "dr", "wallet"):
+            d.app.go(name)
+            await d.wait(lambda n=name: d.app.sm.current == n and d.screen.loaded, 30, name)
+            await self.shot(d, "parent", name)
+            if name == "dr":
+                d.press({"ko": "이번 행사에 참여하지 않기", "en": "Opt out of this event"}[self.lang])
+                await d.wait(lambda: d.app.outbox.waiting_count() == 0, 30, "opt-out sent")
+                await d.wait_text({"ko": "참여하지 않기로 했어요", "en": "opted out"}[self.lang])
+                await self.shot(d, "parent", "dr-opted-out")
+        await d.app.sign_out()
+
+
+def give_coins(backend: Backend) -> bool:
+    """An operator credits the demo student 5,000 won of local coins, so the coin code can be shown."""
+    import uuid
+
+    operator = backend.token(("operator@demo.pvpp.kr", "demo-Operator-1!"))
+    student = backend.graphql("{ me { id household { municipality { code } } } }", token=backend.token(STUDENT))["me"]
+    code = ((student["household"] or {}).get("municipality") or {}).get("code")
+    if not code:
+        return False
+    result = backend.graphql(
+        "mutation($k:String!,$u:ID!,$s:String!){ adjustBalance(idempotencyKey:$k, userId:$u, asset: COINS_WON,"
+        " amount: 5000, reason: \"demo coins\", scope: $s){ __typename } }",
+        {"k": str(uuid.uuid4()), "u": student["id"], "s": code}, token=operator)
+    return result["adjustBalance"]["__typename"] == "BalanceAdjusted"
+
+
+def announce_dr_event(backend: Backend, title: str, hours_ahead: int) -> None:
+    """An operator announces a national one-hour power-saving event ``hours_ahead`` from now."""
+    from datetime import UTC, datetime, timedelta
+
+    operator = backend.token(("operator@demo.pvpp.kr", "demo-Operator-1!"))
+    start = (datetime.now(UTC) + timedelta(hours=hours_ahead)).replace(minute=0, second=0, microsecond=0)
+    result = backend.graphql(
+        "mutation($i: CreateDrEventInput!){ createDrEvent(input: $i){ __typename ... on Error { message } } }",
+        {"i": {"title": title, "scope": "NATIONAL", "startsAt": start.isoformat(),
+               "endsAt": (start + timedelta(hours=1)).isoformat(), "targetKw": 5.0}}, token=operator)
+    assert result["createDrEvent"]["__typename"] == "DrEvent", result
+
+
+def run_tour(backend: Backend, lang: str, device: Path, out: Path | None) -> Tour:
+    tour = Tour(lang, out, coins=give_coins(backend))
+    tour.backend = backend
+    announce_dr_event(backend, {"ko": "학교와 함께하는 절전 행사", "en": "Power-saving event with your school"}[lang],
+                      {"ko": 2, "en": 4}[lang])
+    backend.publish_checkpoint()
+    key = backend.verifier_key()
+    run_app(tour.student, data_dir=device / "student", server=backend.url, lang=lang, verifier_key=key)
+    run_app(tour.parent, data_dir=device / "parent", server=backend.url, lang=lang, verifier_key=key)
+    return tour
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else "docs/app")
+    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="pvpp-kivy-"))
+    with tempfile.TemporaryDirectory() as tmp:
+        backend = Backend(Path(tmp) / "server").setup()
+        try:
+            for lang in ("ko", "en"):
+                tour = run_tour(backend, lang, Path(tmp) / lang, out)
+                print(f"{lang}: {len(tour.seen)} screens written to {out}")
+        finally:
+            backend.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,23 +1,22 @@
 """Verify one wallet entry on the device: inclusion in a signed checkpoint, consistency with the last.
 
-The leaf hash is recomputed from the entry's bytes (RFC 9162: SHA-256(0x00 || leaf)); the
-checkpoint's signature is checked against the verifier key pinned in the app's settings; the
-last checkpoint this device verified is remembered, and every newer one must extend it. All proof
-maths is in :mod:`mobile.ledger_verify` (pure). A failure is reported loudly and never retried.
+This module only fetches: the inclusion proof, and a consistency proof from the last checkpoint
+this device verified to the new one. Every check (signature against the pinned key, canonical
+leaf, the shown fields against the signed leaf, inclusion, consistency) is in
+:func:`mobile.ledger_verify.verify_entry`. The last checkpoint is kept as its signed note and
+verified again when read. A failure is reported loudly and never retried.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from mobile import ledger_verify as lv
 from mobile.api.client import GraphQLClient
 from mobile.api.errors import Rejected
 
-LAST_CHECKPOINT = "ledger.last_checkpoint"
+LAST_CHECKPOINT = "ledger.last_checkpoint_note"
 VERIFIED, FAILED, NOT_YET = "verified", "failed", "not_yet"
 
 
@@ -30,20 +29,6 @@ class Outcome:
     reason: str = ""
 
 
-def _bytes(value: Any) -> bytes:
-    if isinstance(value, bytes | bytearray):
-        return bytes(value)
-    text = str(value)
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        return base64.b64decode(text)
-
-
-def leaf_hash(leaf_data: str) -> bytes:
-    return hashlib.sha256(b"\x00" + leaf_data.encode()).digest()
-
-
 class KeyValue:
     """What the verifier needs from the device store (the outbox's kv table)."""
 
@@ -52,51 +37,53 @@ class KeyValue:
     def kv_set(self, key: str, value: str) -> None: ...
 
 
-async def verify_entry(client: GraphQLClient, store: KeyValue, verifier_key: str, entry: dict[str, Any]) -> Outcome:
-    """Check ``entry`` (a wallet history line with ``seq`` and ``leafData``) against the ledger."""
-    from mobile import ledger_verify as lv
+def _remembered(store: KeyValue, verifier_key: str) -> lv.Checkpoint | None:
+    """The last verified checkpoint, or None; a stored note that no longer verifies is a failure."""
+    note = store.kv_get(LAST_CHECKPOINT)
+    return lv.verify_checkpoint(note, verifier_key) if note else None
 
+
+async def _consistency(client: GraphQLClient, remembered: lv.Checkpoint | None,
+                       inclusion: dict[str, Any], verifier_key: str) -> dict[str, Any] | None:
+    """The consistency proof between the remembered checkpoint and the proof's one, when needed."""
+    if remembered is None:
+        return None
+    try:
+        current = lv.verify_checkpoint(inclusion["checkpointNote"], verifier_key)
+    except (lv.VerificationError, KeyError, TypeError):
+        return None  # verify_entry reports the bad checkpoint itself
+    if current.size == remembered.size:
+        return None
+    small, big = sorted((remembered.size, current.size))
+    try:
+        return await client.call("LedgerConsistencyProof", "ledgerConsistencyProof",
+                                 {"fromSize": small, "toSize": big})
+    except Rejected:
+        return None  # verify_entry then fails with "no consistency proof"
+
+
+async def verify_entry(client: GraphQLClient, store: KeyValue, verifier_key: str, entry: dict[str, Any],
+                       account: str | None = None) -> Outcome:
+    """Check ``entry`` (a wallet history line with ``seq`` and ``leafData``) against the ledger."""
     seq = int(entry["seq"])
     try:
-        proof = await client.call("LedgerInclusionProof", "ledgerInclusionProof", {"seq": seq})
+        inclusion = await client.call("LedgerInclusionProof", "ledgerInclusionProof", {"seq": seq})
     except Rejected as exc:
         if exc.typename == "ValidationFailed":
             return Outcome(NOT_YET, seq, reason=exc.message)
         raise
     try:
-        checkpoint = lv.verify_checkpoint(proof["checkpointNote"], verifier_key)
-        root = _bytes(checkpoint.root)
-        if checkpoint.size != proof["treeSize"] or root != _bytes(proof["rootHash"]):
-            raise lv.VerificationError("the proof does not belong to the signed checkpoint")
-        mine = leaf_hash(entry["leafData"])
-        if mine != _bytes(proof["leafHash"]) or mine.hex() != str(entry.get("leafHash", mine.hex())):
-            raise lv.VerificationError("the entry's bytes do not hash to the proven leaf")
-        lv.verify_inclusion(mine, seq, checkpoint.size, [_bytes(p) for p in proof["path"]], root)
-        await _check_consistency(client, store, lv, checkpoint.origin, checkpoint.size, root)
+        remembered = _remembered(store, verifier_key)
     except lv.VerificationError as exc:
-        return Outcome(FAILED, seq, reason=str(exc) or type(exc).__name__,
-                       tree_size=int(proof.get("treeSize") or 0))
-    return Outcome(VERIFIED, seq, origin=checkpoint.origin, tree_size=checkpoint.size)
-
-
-async def _check_consistency(client: GraphQLClient, store: KeyValue, lv: Any, origin: str, size: int,
-                             root: bytes) -> None:
-    raw = store.kv_get(LAST_CHECKPOINT)
-    last = json.loads(raw) if raw else None
-    if last is not None:
-        if last["origin"] != origin:
-            raise lv.VerificationError(f"checkpoint origin changed from {last['origin']} to {origin}")
-        old_size, old_root = int(last["size"]), bytes.fromhex(last["root"])
-        if old_size == size and old_root != root:
-            raise lv.VerificationError("two different roots for the same tree size")
-        if old_size != size:
-            small, big = sorted([(old_size, old_root), (size, root)])
-            try:
-                proof = await client.call("LedgerConsistencyProof", "ledgerConsistencyProof",
-                                          {"fromSize": small[0], "toSize": big[0]})
-            except Rejected as exc:
-                raise lv.VerificationError(f"no consistency proof: {exc.message}") from exc
-            lv.verify_consistency(small[0], big[0], [_bytes(p) for p in proof["path"]], small[1], big[1])
-        if old_size >= size:
-            return
-    store.kv_set(LAST_CHECKPOINT, json.dumps({"origin": origin, "size": size, "root": root.hex()}))
+        return Outcome(FAILED, seq, reason=f"the checkpoint this device remembered no longer verifies: {exc}")
+    consistency = await _consistency(client, remembered, inclusion, verifier_key)
+    result = lv.verify_entry(entry, inclusion, verifier_key, remembered=remembered,
+                             consistency=consistency, account=account)
+    if result.pending:
+        return Outcome(NOT_YET, seq, reason=result.reason)
+    if not result.verified:
+        return Outcome(FAILED, seq, origin=result.origin or "", tree_size=result.tree_size or 0,
+                       reason=result.reason)
+    if result.remember is not None and result.remember is not remembered:
+        store.kv_set(LAST_CHECKPOINT, result.remember.note)
+    return Outcome(VERIFIED, seq, origin=result.origin or "", tree_size=result.tree_size or 0)

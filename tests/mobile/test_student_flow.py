@@ -60,7 +60,6 @@ def test_student_logs_a_saving_in_korean_and_verifies_it(backend: Backend, data_
         await d.wait_text("검증됨", timeout=30)
         assert d.shown("peoples-vpp.local/ledger"), d.texts()
 
-    pytest.importorskip("mobile.ledger_verify", reason="mobile/ledger_verify.py is provided by the verify module")
     run_app(verify, data_dir=data_dir, server=backend.url, lang="ko", verifier_key=key)
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mobile import ledger_verify as lv
 from mobile.api.client import GraphQLClient
 from mobile.api.tokens import TokenStore
 from mobile.outbox import Outbox
 from mobile.verifying import FAILED, LAST_CHECKPOINT, VERIFIED, verify_entry
 from tests.mobile.server import Backend
 
-pytest.importorskip("mobile.ledger_verify", reason="mobile/ledger_verify.py is provided by the verify module")
 
 STUDENT2 = ("student2@demo.pvpp.kr", "demo-Student-2!")
 
@@ -67,8 +67,8 @@ async def test_verified_tampered_and_consistency(backend: Backend, tmp_path: Pat
         ok = await verify_entry(honest, store, key, line)
         assert ok.state == VERIFIED, ok
         assert ok.origin == "peoples-vpp.local/ledger" and ok.tree_size >= line["seq"] + 1
-        remembered = json.loads(store.kv_get(LAST_CHECKPOINT))
-        assert remembered["size"] == ok.tree_size
+        remembered = store.kv_get(LAST_CHECKPOINT)
+        assert lv.verify_checkpoint(remembered, key).size == ok.tree_size
 
         bad_leaf = dict(line, leafData=line["leafData"].replace('"amount":', '"amount": 1'))
         assert (await verify_entry(honest, store, key, bad_leaf)).state == FAILED
@@ -101,11 +101,15 @@ async def test_verified_tampered_and_consistency(backend: Backend, tmp_path: Pat
         tampered = GraphQLClient(backend.url, tokens, transport=Tampering("LedgerConsistencyProof", bad_consistency))
         outcome = await verify_entry(tampered, store, key, line)
         await tampered.aclose()
-        assert outcome.state == FAILED and json.loads(store.kv_get(LAST_CHECKPOINT)) == remembered
+        assert outcome.state == FAILED and store.kv_get(LAST_CHECKPOINT) == remembered
 
         newer = await verify_entry(honest, store, key, line)
-        assert newer.state == VERIFIED and newer.tree_size > remembered["size"]
-        assert json.loads(store.kv_get(LAST_CHECKPOINT))["size"] == newer.tree_size
+        assert newer.state == VERIFIED and newer.tree_size > lv.verify_checkpoint(remembered, key).size
+        assert lv.verify_checkpoint(store.kv_get(LAST_CHECKPOINT), key).size == newer.tree_size
+
+        # a line whose shown amount differs from its signed leaf fails, and so does another holder's entry
+        assert (await verify_entry(honest, store, key, dict(line, amount=line["amount"] + 1))).state == FAILED
+        assert (await verify_entry(honest, store, key, line, account="someone-else")).state == FAILED
     finally:
         store.close()
         await honest.aclose()

@@ -102,6 +102,7 @@ class _Supervisor:
         self.with_demo_data = with_demo_data
         self.base_url = _base_url(settings.host, settings.port)
         self.children: dict[str, subprocess.Popen] = {}
+        self.oneshots: dict[str, subprocess.Popen] = {}  # children that finish by themselves
         self.redis: EmbeddedRedis | None = None
         self.broker: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
@@ -143,12 +144,12 @@ class _Supervisor:
             "PVPP_HOST": settings.host,
             "PVPP_PORT": str(settings.port),
         }
-        steps = [("migrate", "applying migrations")]
+        steps = [("migrate", "applying migrations", ())]
         if self.with_demo_data:
-            steps.append(("demo-data", "loading demo data"))
-        for command, doing in steps:
+            steps.append(("demo-data", "loading the demo accounts", ("--accounts-only",)))
+        for command, doing, args in steps:
             _say(doing)
-            code = self._run_step(command)
+            code = self._run_step(command, *args)
             if code is None:
                 return self._stopped()
             if code != 0:
@@ -160,6 +161,8 @@ class _Supervisor:
         if self.with_demo_data:
             _say("starting simulate-plugs for the demo households")
             self._spawn("simulate-plugs", "--households", "2", "--register")
+            _say("loading the demo history in the background (pvpp demo-data)")
+            self.oneshots["demo-data"] = self._spawn("demo-data", "--no-progress", name="demo-history")
         code = self._wait_healthy()
         return self._watch() if code is None else code
 
@@ -177,7 +180,7 @@ class _Supervisor:
             _say("stopping embedded Redis")
             self.redis.stop()
 
-    def _spawn(self, command: str, *args: str) -> subprocess.Popen:
+    def _spawn(self, command: str, *args: str, name: str | None = None) -> subprocess.Popen:
         proc = subprocess.Popen(
             _cli(command, *args),
             env=self.env,
@@ -185,14 +188,14 @@ class _Supervisor:
             preexec_fn=die_with_parent(),
             process_group=0,
         )
-        self.children[command] = proc
+        self.children[name or command] = proc
         return proc
 
-    def _run_step(self, command: str) -> int | None:
+    def _run_step(self, command: str, *args: str) -> int | None:
         """Run a one-off sub-command to completion; ``None`` if a signal came first."""
         if self.signal is not None:
             return None
-        proc = self._spawn(command)
+        proc = self._spawn(command, *args)
         while self.signal is None:
             try:
                 code = proc.wait(_POLL)
@@ -202,7 +205,18 @@ class _Supervisor:
             return code
         return None
 
+    def _finished_oneshots(self) -> None:
+        """Report background one-shot commands that finished; they do not stop the platform."""
+        for command, proc in list(self.oneshots.items()):
+            if proc.poll() is None:
+                continue
+            del self.oneshots[command]
+            self.children = {n: p for n, p in self.children.items() if p is not proc}
+            outcome = "finished" if proc.returncode == 0 else f"failed with exit code {proc.returncode}"
+            _say(f"{command} {outcome}")
+
     def _dead_child(self) -> str | None:
+        self._finished_oneshots()
         for name, proc in self.children.items():
             if proc.poll() is not None:
                 return f"{name} exited with code {proc.returncode}"

@@ -26,11 +26,11 @@ from backend.demo.plan import DrPlan, Plan, Report, local
 from backend.demo.plugs import PlugHistory
 from backend.dr import disputes, settlement
 from backend.dr import service as dr
-from backend.dr.models import DrDispute, DrEvent, DrScope
+from backend.dr.models import DrDispute, DrEvent, DrParticipation, DrScope
 from backend.errors import LimitReached
 from backend.ledger.checkpoints import publish_checkpoint
 from backend.ledger.entries import Asset
-from backend.ledger.models import Balance
+from backend.ledger.models import Balance, LedgerEntry
 from backend.photos import service as photo_service
 from backend.plugs.commands import switchable
 from backend.photos.models import Photo, PhotoStatus
@@ -139,7 +139,12 @@ class Loader:
     async def _upload(self, principal: Principal, report: Report, activity: Activity) -> None:
         if activity.status is not ActivityStatus.PENDING_EVIDENCE:
             return  # decided in an earlier load
-        data, name = demo_photos.picture_bytes(self.pool, report.photo.picture, report.key)
+        if report.photo.picture < 0:
+            params = report.params
+            data, name = demo_photos.bill_bytes(int(params["this_month_kwh"]), int(params["same_month_last_year_kwh"]),
+                                                f"{report.at:%Y-%m}")
+        else:
+            data, name = demo_photos.picture_bytes(self.pool, report.photo.picture, report.key)
         uploaded = await photo_service.upload_photo(principal, self.settings, activity.id, data, "image/jpeg", name)
         from workers.photos import classifier_for
 
@@ -153,8 +158,9 @@ class Loader:
             photo = await Photo.filter(activity_id=activity_id).order_by("-id").first() if activity_id else None
             if photo is None or photo.status is not PhotoStatus.NEEDS_REVIEW:
                 return
-            teacher = await self.principal(self.pop.teacher_of(self.plan.families[report.family].school))
-            await photo_service.review_photo(teacher, photo.id, report.photo.approve, report.photo.reason,
+            school = self.plan.families[report.family].school
+            reviewer = self.pop.staff["operator"] if report.photo.reviewer == "operator" else self.pop.teacher_of(school)
+            await photo_service.review_photo(await self.principal(reviewer), photo.id, report.photo.approve, report.photo.reason,
                                              now=report.photo.review_at)
             self.summary.counts["photos_approved" if report.photo.approve else "photos_rejected"] += 1
         return step
@@ -163,6 +169,8 @@ class Loader:
     def _conversion_step(self, family: int, key: str, when: datetime) -> Step:
         async def step() -> None:
             parent = self.pop.parents[family]
+            if await LedgerEntry.filter(ref__startswith=f"convert:{parent.pseudonym}:{key}:").exists():
+                return  # converted in an earlier load (the key's balance has moved on since)
             balance = await Balance.filter(account=parent.pseudonym, asset=Asset.POINTS, scope="").first()
             points = balance.amount if balance else 0
             if points < 20:
@@ -216,6 +224,8 @@ class Loader:
         async def opt_out() -> None:
             e = await event()
             parent = self.pop.parents[plan.opt_out_family]
+            if await DrParticipation.filter(event_id=e.id, household_id=parent.household_id, opted_out=True).exists():
+                return
             await dr.set_decision(self.settings, await self.principal(parent), e.id, parent.household_id, False,
                                   now=plan.created_at + timedelta(minutes=20))
 

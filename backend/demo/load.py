@@ -33,7 +33,8 @@ async def load_history(settings: Settings, config: DemoConfig = DemoConfig(),
         row = await DemoLoad.create(seed=config.seed, households=config.households, days=config.days, anchor=anchor)
     started = time.perf_counter()
     plan = make_plan(config, anchor, pictures=len(demo_photos.picture_pool()))
-    loader = Loader(plan, settings, now or datetime.now(UTC))
+    # an interrupted load repeats the same history: up to the moment the first attempt started
+    loader = Loader(plan, settings, now or min(row.started_at, datetime.now(UTC)))
     steps = loader.timeline()
     total, done = len(steps), [0]
 

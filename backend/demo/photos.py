@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 PERMITTED = ("MIT", "Apache-2.0", "CC-BY-2.5")
 CLASSES = ("device_on", "charger_plugged")
@@ -78,3 +78,18 @@ def picture_bytes(pool: list[Picture], index: int, variant: str) -> tuple[bytes,
     out = io.BytesIO()
     im.crop((left, top, left + cw, top + ch)).save(out, "JPEG", quality=r.randint(84, 92))
     return out.getvalue(), Path(picture.name).with_suffix(".jpg").name
+
+
+def bill_bytes(this_month_kwh: int, last_year_kwh: int, month: str) -> tuple[bytes, str]:
+    """A generated electricity bill (no permitted real bill photos exist) the OCR can read."""
+    lines = [f"KEPCO Electricity Bill  {month}", "Customer no. 12-3456-7890",
+             f"This month usage  {this_month_kwh} kWh", f"Same month last year  {last_year_kwh} kWh",
+             f"Amount due {this_month_kwh * 140:,} KRW"]
+    font = ImageFont.load_default(40)  # Pillow's bundled scalable font: no system font needed
+    im = Image.new("RGB", (1400, 160 + 100 * len(lines)), (250, 250, 245))
+    draw = ImageDraw.Draw(im)
+    for i, text in enumerate(lines):
+        draw.text((80, 80 + 100 * i), text, fill=(20, 20, 20), font=font)
+    out = io.BytesIO()
+    im.rotate(1.5, expand=True, fillcolor=(250, 250, 245)).save(out, "JPEG", quality=90)
+    return out.getvalue(), f"bill-{month}.jpg"

@@ -80,10 +80,11 @@ class Family:
 class PhotoPlan:
     """The evidence photo of a report: which picture (index into the photo pool) and its review."""
 
-    picture: int
+    picture: int  # -1: a generated electricity bill
     review_at: datetime | None  # None: left in the review queue
     approve: bool = True
     reason: str = APPROVE_REASON
+    reviewer: str = "teacher"  # "teacher" of the student's school, or "operator" (parents' bills)
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,9 @@ def _activity_params(r: random.Random, type_key: str) -> dict:
         return {"loads": r.randint(1, 2), "start_hour": r.choice((22, 23, 6))}
     if type_key == "waste_found":
         return {"waste_kind": "device_left_on"}
+    if type_key == "bill_comparison":
+        last = r.randint(280, 420)
+        return {"this_month_kwh": str(int(last * r.uniform(0.86, 0.97))), "same_month_last_year_kwh": str(last)}
     return {}
 
 
@@ -232,6 +236,12 @@ def _family_reports(config: DemoConfig, family: Family, days: list[date], anchor
     if family.demo_number == "1" or r.random() < 0.05:
         day = r.choice(days)
         add(day, "student", "policy_proposal", 19)
+    # last month's bill against the same month last year, photographed by the parent
+    bill_day = anchor.replace(day=1) - timedelta(days=r.randint(1, 5))
+    if bill_day >= days[0] and (family.demo_number or r.random() < 0.15):
+        review = local(bill_day + timedelta(days=2), 10) if (anchor - bill_day).days > 4 else None
+        add(bill_day, "parent", "bill_comparison", 21, photo=PhotoPlan(-1, review, True,
+                                                                      "The bill matches the figures.", "operator"))
     return out
 
 
@@ -266,7 +276,7 @@ def _weekday_at_or_before(day: date) -> date:
 def _dr_events(config: DemoConfig, families: list[Family], days: list[date]) -> list[DrPlan]:
     """Three evening events in the history's second half (the baselines need earlier days)."""
     plugged = [f.index for f in families if f.has_plugs]
-    others = plugged[2:] or plugged
+    others = plugged[2:] or plugged[1:]  # never parent1, whose screens the README shows
     r = _rng(config.seed, "dr")
     n = len(days)
     events = []

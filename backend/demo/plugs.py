@@ -52,10 +52,11 @@ class PlugHistory:
         """Pair the fleet's plugs (skipping those paired already) and make the reading partitions
         of the whole period; returns each household's plugs."""
         if self.household_ids:
-            await register_fleet(self.fleet, self.household_ids)
+            await register_fleet(self.fleet, self.household_ids, paired_at=since)
         async with in_transaction() as conn:
             days = (until.date() - since.date()).days + 2
             await store.ensure_partitions(conn, until.date(), days_back=days)
+        await self.ingestor.directory.refresh()
         plugs = await Plug.filter(household_id__in=self.household_ids, unpaired_at=None).order_by("id")
         out: dict[int, list[Plug]] = {}
         for plug in plugs:
@@ -80,7 +81,7 @@ class PlugHistory:
         if self.fleet.now is None or at.timestamp() > self.fleet.now:
             self.clock_at = at
             self._submit(self.fleet.advance(at.timestamp()))
-        if len(self.ingestor.batch.rows) >= FLUSH_ROWS:
+        if len(self.ingestor.batch) >= FLUSH_ROWS:
             await self.ingestor.flush()
 
     async def settle_data(self) -> None:

@@ -8,12 +8,15 @@ refs, lookups before creating), so an interrupted load can simply run again.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from tortoise.exceptions import OperationalError
 
 from backend.accounts.models import User
 from backend.accounts.principal import Principal
@@ -51,6 +54,18 @@ class Summary:
 
     def to_json(self) -> dict[str, int]:
         return dict(sorted(self.counts.items()))
+
+
+async def _patiently(step: Step, attempts: int = 30) -> None:
+    """Run a step, again after a pause while SQLite is locked by the running platform's writers
+    (the bridge, the worker): every step is safe to repeat."""
+    for attempt in range(attempts):
+        try:
+            return await step()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5 + attempt * 0.5)
 
 
 class Loader:
@@ -92,7 +107,13 @@ class Loader:
         return steps
 
     async def run(self, progress: Progress | None = None) -> Summary:
-        self.pop = await ensure_population(self.plan)
+        populated: list[Population] = []
+
+        async def populate() -> None:
+            populated.append(await ensure_population(self.plan))
+
+        await _patiently(populate)
+        self.pop = populated[-1]
         families = self.plan.plug_families
         first = local(self.plan.start, 0)
         self.plugs = PlugHistory(self.settings, [self.pop.households[f.index].id for f in families],
@@ -105,14 +126,14 @@ class Loader:
                     await dr.set_plug_dr_automation(parent, plug.id, True)
         await self.plugs.advance(first)
         for when, _, label, step in self.timeline():
-            await self.plugs.advance(when)
+            await _patiently(lambda: self.plugs.advance(when))
             started = time.perf_counter()
-            await step()
+            await _patiently(step)
             self.seconds[label] += time.perf_counter() - started
             if progress:
                 progress(label, when)
-        await self.plugs.advance(self.now)
-        await self.plugs.settle_data()
+        await _patiently(lambda: self.plugs.advance(self.now))
+        await _patiently(self.plugs.settle_data)
         self.summary.counts["plug_readings"] = self.plugs.readings
         await publish_checkpoint(self.settings, now=self.now)
         return self.summary

@@ -1,5 +1,5 @@
-"""``pvpp run``: embedded Redis and MQTT broker, migrations, demo data, then the API, the worker,
-the MQTT bridge and (with demo data) the plug simulator, supervised.
+"""``pvpp run``: embedded Redis and MQTT broker, migrations, demo accounts, the API, then (after
+the demo history is loaded) the worker, the MQTT bridge and the plug simulator, supervised.
 
 Children run in their own process group (a terminal Ctrl-C reaches only the supervisor, which
 stops them in order) and get SIGTERM if the supervisor dies, so nothing outlives a ``pvpp run``.
@@ -155,19 +155,29 @@ class _Supervisor:
             if code != 0:
                 _say(f"'pvpp {command}' failed with exit code {code}; stopping")
                 return 1
-        for command in ("serve", "worker", "mqtt-bridge"):
+        _say("starting serve")
+        self._spawn("serve")
+        if not self.with_demo_data:
+            self._start_background()
+        code = self._wait_healthy()
+        if code is not None:
+            return code
+        if self.with_demo_data:
+            # The history replays past DR events, switch commands and readings with their own
+            # clock: the worker's DR clock and the bridge's command expiry must not act on them
+            # meanwhile, so those start once it is loaded. The API answers all along.
+            _say("loading the demo history (pvpp demo-data); the worker, MQTT bridge and plug "
+                 "simulator start when it is done")
+            self.oneshots["demo-data"] = self._spawn("demo-data", "--no-progress", name="demo-history")
+        return self._watch()
+
+    def _start_background(self) -> None:
+        for command in ("worker", "mqtt-bridge"):
             _say(f"starting {command}")
             self._spawn(command)
         if self.with_demo_data:
             _say("starting simulate-plugs for the demo households")
             self._spawn("simulate-plugs", "--households", "2", "--register")
-        code = self._wait_healthy()
-        if code is not None:
-            return code
-        if self.with_demo_data:  # after start-up: the API answers while the history fills in
-            _say("loading the demo history in the background (pvpp demo-data)")
-            self.oneshots["demo-data"] = self._spawn("demo-data", "--no-progress", name="demo-history")
-        return self._watch()
 
     def shutdown(self) -> None:
         running = [name for name, proc in self.children.items() if proc.poll() is None]
@@ -217,6 +227,8 @@ class _Supervisor:
             self.children = {n: p for n, p in self.children.items() if p is not proc}
             outcome = "finished" if proc.returncode == 0 else f"failed with exit code {proc.returncode}"
             _say(f"{command} {outcome}")
+            if command == "demo-data":
+                self._start_background()
 
     def _dead_child(self) -> str | None:
         self._finished_oneshots()

@@ -129,7 +129,7 @@ def test_run_serves_demo_sign_in_and_stops_cleanly_on_sigint(platform: Platform)
     deadline = time.monotonic() + 10  # the demo history starts loading once the API is healthy
     while "loading the demo history" not in platform.output() and time.monotonic() < deadline:
         time.sleep(0.25)
-    assert "loading the demo history in the background" in platform.output(), platform.output()
+    assert "loading the demo history" in platform.output(), platform.output()
     descendants = platform.descendants()
     assert any("demo-data" in line for line in _describe(descendants)), _describe(descendants)
 

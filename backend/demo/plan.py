@@ -138,12 +138,6 @@ class Plan:
     def plug_families(self) -> list[Family]:
         return [f for f in self.families if f.has_plugs]
 
-    @property
-    def end(self) -> datetime:
-        """Where the backfilled history stops: the start of the anchor's current hour is set
-        by the caller; the plan covers until midnight before the anchor day plus its morning."""
-        return local(self.anchor, 0)
-
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), TZ)

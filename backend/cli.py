@@ -55,7 +55,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     from backend.demo import load_demo_data_cli
 
-    return load_demo_data_cli(get_settings())
+    return load_demo_data_cli(get_settings(), households=args.households, days=args.days, seed=args.seed,
+                              show_progress=not args.no_progress, accounts_only=args.accounts_only)
 
 
 def _cmd_export_schema(args: argparse.Namespace) -> int:
@@ -118,7 +119,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-url", default=None, metavar="URL",
                    help="GraphQL endpoint for --transport http (default http://PVPP_HOST:PVPP_PORT/graphql)")
     add("migrate", _cmd_migrate, "apply database migrations")
-    add("demo-data", _cmd_demo_data, "load the demo municipality, school, households and users (idempotent)")
+    p = add("demo-data", _cmd_demo_data,
+            "load the demo: Naju, two schools, families, the documented accounts and a seeded history of "
+            "activities, photos, plug readings, DR events and a settled month (idempotent)")
+    p.add_argument("--households", type=int, default=30, help="families (the first two are the demo accounts)")
+    p.add_argument("--days", type=int, default=60, help="days of history before today")
+    p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same history")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    p.add_argument("--accounts-only", action="store_true",
+                   help="only the documented accounts, no history (what `pvpp run` does before starting)")
     p = add("export-schema", _cmd_export_schema, "write the GraphQL SDL to schema.graphql")
     p.add_argument("--check", action="store_true", help="fail if the file differs from the schema")
     p.add_argument("--path", default="schema.graphql", help="where the SDL lives")

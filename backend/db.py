@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "backend.plugs.models",
     "backend.photos.models",
     "backend.dr.models",
+    "backend.demo.models",
 ]
 
 

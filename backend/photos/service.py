@@ -299,8 +299,9 @@ async def decide_photo(photo_id: int, from_statuses: frozenset[PhotoStatus], to_
 
 
 async def review_photo(principal: Principal, photo_id: int, approve: bool, reason: str,
-                       category: str | None = None) -> Photo:
-    """A reviewer approves or rejects a photo waiting for review; points follow via the ledger."""
+                       category: str | None = None, now: datetime | None = None) -> Photo:
+    """A reviewer approves or rejects a photo waiting for review; points follow via the ledger.
+    ``now`` dates the decision (the clock by default)."""
     photo = await Photo.get_or_none(id=photo_id)
     if photo is None or not may_review(principal, await uploader_of(photo)):
         raise NotAllowed("You may not review this photo.")
@@ -316,7 +317,7 @@ async def review_photo(principal: Principal, photo_id: int, approve: bool, reaso
             raise ValidationFailed("category", f"category must be one of {', '.join(CATEGORIES)}.")
     return await decide_photo(
         photo_id, frozenset({PhotoStatus.NEEDS_REVIEW}), PhotoStatus.APPROVED if approve else PhotoStatus.REJECTED,
-        reason or "approved by a reviewer", reviewer_id=principal.user_id, category=category,
+        reason or "approved by a reviewer", reviewer_id=principal.user_id, category=category, now=now,
     )
 
 

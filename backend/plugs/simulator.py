@@ -50,13 +50,15 @@ def messages_of(emission: Emission, tz: ZoneInfo) -> list[tuple[str, bytes]]:
                           relay_on=emission.relay_on)
 
 
-async def register_fleet(fleet: FleetModel, household_ids: Sequence[int]) -> int:
+async def register_fleet(fleet: FleetModel, household_ids: Sequence[int], paired_at: datetime | None = None) -> int:
     """Pair every simulated MQTT plug to a household (simulated household i →
     ``household_ids[i % n]``), skipping devices already paired; returns how many were paired
-    now. HTTP plugs need a token: :func:`backend.plugs.http_simulator.pair_http_plugs`."""
+    now. ``paired_at`` backdates the pairing (a backfilled history). HTTP plugs need a token:
+    :func:`backend.plugs.http_simulator.pair_http_plugs`."""
     existing = set(await Plug.filter(unpaired_at=None).values_list("vendor", "device_id"))
+    when = {"paired_at": paired_at} if paired_at is not None else {}
     new = [Plug(household_id=household_ids[p.household % len(household_ids)], vendor=p.vendor,
-                device_id=p.device_id, name=KIND_NAMES.get(str(p.kind), str(p.kind)))
+                device_id=p.device_id, name=KIND_NAMES.get(str(p.kind), str(p.kind)), **when)
            for p in fleet.plugs if p.vendor is not Vendor.HTTP and (p.vendor, p.device_id) not in existing
            and (str(p.vendor), p.device_id) not in existing]
     await Plug.bulk_create(new, batch_size=1_000)

@@ -1,0 +1,50 @@
+"""The demo plan is pure and seeded: same input, same history; more families keep the first ones."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from backend.activities.catalogue import load_catalogue
+from backend.demo.photos import permitted, picture_pool
+from backend.demo.plan import DemoConfig, make_plan
+
+ANCHOR = date(2026, 12, 3)
+
+
+def test_same_config_same_plan_and_bigger_size_keeps_the_first_families():
+    a = make_plan(DemoConfig(households=10, days=60, seed=3), ANCHOR)
+    b = make_plan(DemoConfig(households=10, days=60, seed=3), ANCHOR)
+    bigger = make_plan(DemoConfig(households=25, days=60, seed=3), ANCHOR)
+    assert a.reports == b.reports and a.dr_events == b.dr_events
+    assert bigger.families[:10] == a.families
+    assert [r for r in bigger.reports if r.family < 10] == a.reports
+    other_seed = make_plan(DemoConfig(households=10, days=60, seed=4), ANCHOR)
+    assert other_seed.reports != a.reports
+
+
+def test_default_plan_covers_every_catalogue_type_in_the_period_and_two_schools():
+    plan = make_plan(DemoConfig(), ANCHOR)
+    types = Counter(r.type_key for r in plan.reports)
+    assert set(types) == {t.key for t in load_catalogue().types}, types
+    assert all(plan.start <= r.at.date() < ANCHOR for r in plan.reports)
+    assert {f.school for f in plan.families} == {0, 1}
+    assert len(plan.families) == 30 and sum(f.has_plugs for f in plan.families) >= 6
+    assert [f.parent_email for f in plan.families[:2]] == ["parent1@demo.pvpp.kr", "parent2@demo.pvpp.kr"]
+    assert any(r.over_cap for r in plan.reports)
+    photos = [r.photo for r in plan.reports if r.photo]
+    assert any(p.review_at is None for p in photos) and any(p.review_at and not p.approve for p in photos)
+    events = plan.dr_events
+    assert len(events) == 3 and any(e.short_notice for e in events)
+    assert any(e.opt_out_family is not None for e in events) and any(e.failing_family is not None for e in events)
+    assert all(e.ends_at.date() < ANCHOR and e.starts_at.date() > plan.start + timedelta(days=12) for e in events)
+
+
+def test_only_permissive_licences_without_people_are_used():
+    assert permitted("MIT (Energy-Sparks repo LICENSE)", "laptop on")
+    assert permitted("CC-BY-2.5 (blog content licence)", "charger")
+    assert not permitted("repo MIT; images from Places365 val (research/non-commercial terms)", "")
+    assert not permitted("Apache-2.0 (repo LICENSE; team photos)", "portrait of person (b/w)")
+    assert not permitted("GPL-3.0 (repo .zenodo.json/LICENSE.md)", "")
+    for picture in picture_pool():
+        assert picture.licence == "generated" or permitted(picture.licence, "")

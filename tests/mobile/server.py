@@ -15,6 +15,9 @@ import httpx
 from backend.runtime.embedded_redis import EmbeddedRedis, die_with_parent, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The documented accounts with two weeks of history: enough for every screen, quick to load.
+SMALL_DEMO = ("--households", "3", "--days", "14")
+FULL_DEMO: tuple[str, ...] = ()  # the default demo of `make run`
 STUDENT = ("student1@demo.pvpp.kr", "demo-Student-1!")
 PARENT = ("parent1@demo.pvpp.kr", "demo-Parent-1!")
 
@@ -43,15 +46,16 @@ class Backend:
 
     def cli(self, *args: str) -> str:
         done = subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=REPO_ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=180)
+                              capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    def setup(self) -> Backend:
+    def setup(self, demo: tuple[str, ...] = SMALL_DEMO) -> Backend:
+        """Migrate, load the demo (``demo``: ``pvpp demo-data`` options) and start the API."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.redis.start()
         self.cli("migrate")
-        self.cli("demo-data")
+        self.cli("demo-data", "--no-progress", *demo)
         return self.start()
 
     def start(self) -> Backend:

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from tests.mobile.driver import Driver, run_app
-from tests.mobile.server import PARENT, STUDENT, Backend
+from tests.mobile.server import FULL_DEMO, PARENT, STUDENT, Backend
 
 SIGN_IN = {"ko": "로그인", "en": "Sign in"}
 
@@ -146,7 +146,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="pvpp-kivy-"))
     with tempfile.TemporaryDirectory() as tmp:
-        backend = Backend(Path(tmp) / "server").setup()
+        backend = Backend(Path(tmp) / "server").setup(FULL_DEMO)
         try:
             for lang in ("ko", "en"):
                 tour = run_tour(backend, lang, Path(tmp) / lang, out)

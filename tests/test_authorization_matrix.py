@@ -203,13 +203,20 @@ createSchoolClass(B)                 N     N     N     N    N    N    Y    N    
 createSchoolClass(missing)           N     N     N     N    N    N    N    N    N   E   U
 joinClass(B)                         Y     N     Y     N    N    N    N    N    N   N   U
 createMunicipality                   N     N     N     N    N    N    N    N    N   Y   U
+# scoreboards with names: staff of the school, officers of its city, operators; students their own ranks
+scoreboard(A)                        N     N     N     N    Y    Y    N    Y    N   Y   U
+scoreboard(missing)                  N     N     N     N    N    N    N    N    N   N   U
+myRanks                              Y     N     Y     N    N    N    N    N    N   N   U
 activityTypes                        Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 activities(self)                     Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
-activities(student_a1)               Y     Y     N     N    N    N    N    N    N   Y   U
+# school staff keep the school record: they read their students' activities and wallets
+activities(student_a1)               Y     Y     N     N    Y    Y    N    N    N   Y   U
+activities(student_b)                N     N     N     N    N    N    Y    N    N   Y   U
 # an operator may read anyone's activities: for an id that names nobody, an empty list
 activities(missing)                  N     N     N     N    N    N    N    N    N   Y   U
 wallet(self)                         Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
-wallet(student_a1)                   Y     Y     N     N    N    N    N    N    N   Y   U
+wallet(student_a1)                   Y     Y     N     N    Y    Y    N    N    N   Y   U
+wallet(parent_a1)                    N     Y     N     N    N    N    N    N    N   Y   U
 # operator: a typed failure, not a crash (backend/rewards/queries.py must not UserModel.get a missing id)
 wallet(missing)                      N     N     N     N    N    N    N    N    N   E   U
 programmes                           Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
@@ -222,6 +229,8 @@ ledgerInclusionProof(first)          Y     Y     Y     Y    Y    Y    Y    Y    
 ledgerInclusionProof(missing)        E     E     E     E    E    E    E    E    E   E   E
 ledgerConsistencyProof(published)    Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
 ledgerConsistencyProof(missing)      E     E     E     E    E    E    E    E    E   E   E
+ledgerCheckpoints(all)               Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+ledgerCheckpoints(bad)               E     E     E     E    E    E    E    E    E   E   E
 logActivity                          Y     Y     Y     Y    N    N    N    N    N   N   U
 reverseActivity(student_a1)          N     N     N     N    N    N    N    N    N   Y   U
 reverseActivity(missing)             N     N     N     N    N    N    N    N    N   E   U
@@ -285,12 +294,12 @@ setPhotoTrainingConsent(self)        Y     Y     Y     Y    Y    Y    Y    Y    
 setPhotoTrainingConsent(student_a1)  Y     Y     N     N    N    N    N    N    N   N   U
 # DR events: A (municipality A, by officer_a), B (municipality B, by officer_b), S (school A, by admin_a)
 drEvents                             Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
-drEvent(A)                           Y     Y     Y     Y    N    N    N    Y    N   Y   U
-drEvent(B)                           N     N     N     N    N    N    N    N    Y   Y   U
-drEvent(S)                           Y     Y     Y     Y    N    Y    N    N    N   Y   U
+drEvent(A)                           Y     Y     Y     Y    Y    Y    N    Y    N   Y   U
+drEvent(B)                           N     N     N     N    N    N    Y    N    Y   Y   U
+drEvent(S)                           Y     Y     Y     Y    Y    Y    N    Y    N   Y   U
 drEvent(missing)                     N     N     N     N    N    N    N    N    N   N   U
-drLiveView(A)                        Y     Y     Y     Y    N    N    N    Y    N   Y   U
-drLiveView(B)                        N     N     N     N    N    N    N    N    Y   Y   U
+drLiveView(A)                        Y     Y     Y     Y    Y    Y    N    Y    N   Y   U
+drLiveView(B)                        N     N     N     N    N    N    Y    N    Y   Y   U
 drLiveView(missing)                  N     N     N     N    N    N    N    N    N   N   U
 createDrEvent(A)                     N     N     N     N    N    N    N    Y    N   Y   U
 createDrEvent(S)                     N     N     N     N    N    Y    N    N    N   Y   U
@@ -333,7 +342,7 @@ EXPECTED_OPERATIONS = _parse_grid(OPERATION_GRID)
 FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
     "User": {
         "public": ("id", "displayName", "role"),
-        "P": ("email", "birthDate", "createdAt", "guardianConsent"),  # private
+        "P": ("email", "birthDate", "createdAt", "guardianConsent", "municipality"),  # private
         "F": ("household", "guardians", "children"),  # family
         "S": ("school", "schoolClass"),  # school membership
     },
@@ -363,7 +372,9 @@ PAYLOAD_TYPES = {
     "AuthPayload", "SignUpSuccess", "StaffAccountCreated", "SignedOut", "AccountDeleted", "DataExport",
     "NotAllowed", "ValidationFailed", "AlreadyExists", "InvalidCredentials", "InvalidToken",
     "RateLimited", "ConsentRequired",
-    "Wallet", "LedgerLine", "CoinBalance", "Conversion", "RedemptionCodeIssued", "CoinsRedeemed", "BalanceAdjusted",
+    "Wallet", "LedgerLine", "CoinBalance", "LedgerCheckpointList",
+    # scoreboards: scope is decided by scoreboard/myRanks (rows above); small groups are suppressed
+    "Scoreboard", "ScoreEntry", "PeriodRange", "GroupRank", "MyRanks", "Conversion", "RedemptionCodeIssued", "CoinsRedeemed", "BalanceAdjusted",
     "ActivityLogged", "ActivityList", "ActivityType", "ActivityParameter", "SavingsAssumption",
     "LedgerCheckpoint", "InclusionProof", "ConsistencyProof",
     "IdempotencyConflict", "LimitReached", "InsufficientBalance", "InvalidRedemptionCode",
@@ -682,8 +693,8 @@ def _dr_id(ctx: Ctx, target: str) -> str:
     return MISSING_ID if target == "missing" else str(ctx.extra["dr"][target].id)
 
 
-DR_VISIBLE = {"student_a1": "AS", "parent_a1": "AS", "student_a2": "AS", "parent_a2": "AS", "teacher_a": "",
-              "admin_a": "S", "teacher_b": "", "officer_a": "A", "officer_b": "B", "operator": "ABS"}
+DR_VISIBLE = {"student_a1": "AS", "parent_a1": "AS", "student_a2": "AS", "parent_a2": "AS", "teacher_a": "AS",
+              "admin_a": "AS", "teacher_b": "B", "officer_a": "AS", "officer_b": "B", "operator": "ABS"}
 
 
 def _check_dr_list(ctx: Ctx, target: str, value: Any) -> str | None:
@@ -944,6 +955,18 @@ OPERATIONS: dict[str, Operation] = {
         f"query($id: ID!) {{ schoolClass(id: $id) {{ {_error_fragment('SchoolClass', 'id name')} }} }}",
         "SchoolClass", variables=lambda ctx, t: {"id": ctx.class_id(t)}, check=_is(lambda ctx, t: ctx.class_id(t)),
     ),
+    "scoreboard": Operation(
+        "scoreboard",
+        f"query($s: ID!) {{ scoreboard(level: CLASS, scopeId: $s) {{ "
+        f"{_error_fragment('Scoreboard', 'entries { groupId name }')} }} }}",
+        "Scoreboard", variables=lambda ctx, t: {"s": ctx.school_id(t)},
+        check=lambda ctx, t, v: None if _ids([{"id": e["groupId"]} for e in v["entries"]]) == {ctx.class_id("A")}
+        else f"got {v}",
+    ),
+    "myRanks": Operation(
+        "myRanks", f"query {{ myRanks {{ {_error_fragment('MyRanks', 'classRank { rank suppressed }')} }} }}",
+        "MyRanks", check=lambda ctx, t, v: None if v["classRank"]["suppressed"] is True else f"got {v}",
+    ),
     "municipalities": Operation(
         "municipalities", "query { municipalities { __typename id name } }", None,
         check=lambda ctx, t, v: None if _ids(v) == {ctx.muni_id("A"), ctx.muni_id("B")} else f"got {v}",
@@ -1114,6 +1137,14 @@ OPERATIONS: dict[str, Operation] = {
         f"{_error_fragment('ConsistencyProof', 'fromSize toSize path')} }} }}",
         "ConsistencyProof", variables=lambda ctx, t: {"to": 2 if t == "published" else 999_999},
         check=lambda ctx, t, v: None if (v["fromSize"], v["toSize"]) == (1, 2) else f"got {v}",
+        prepare=_prepare_checkpoints,
+    ),
+    "ledgerCheckpoints": Operation(
+        "ledgerCheckpoints",
+        f"query($first: Int!) {{ ledgerCheckpoints(first: $first) {{ "
+        f"{_error_fragment('LedgerCheckpointList', 'items { treeSize rootHash }')} }} }}",
+        "LedgerCheckpointList", variables=lambda ctx, t: {"first": 20 if t == "all" else 0},
+        check=lambda ctx, t, v: None if [i["treeSize"] for i in v["items"]] == [2, 1] else f"got {v}",
         prepare=_prepare_checkpoints,
     ),
     "logActivity": Operation(
@@ -1490,6 +1521,7 @@ async def test_operation(client, db: Settings, role: str, root: str):
 # ---------------------------------------------------------------------------------------------
 CRAWL_FRAGMENTS = """
 fragment Leaf on User { __typename id displayName role email birthDate createdAt guardianConsent
+  municipality { __typename id name }
   household { __typename id name inviteCode } guardians { __typename id consentGiven }
   children { __typename id consentGiven } school { __typename id name }
   schoolClass { __typename id name joinCode } }

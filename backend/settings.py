@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     photo_capture_max_days: int = Field(3, ge=0, le=366)
     photo_verify_retry_seconds: int = Field(60, ge=1, le=3_600)
     photo_ocr_enabled: bool = True
+    public_base_url: str = Field("http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
+    scoreboard_min_students: int = Field(5, ge=1, le=1_000)
+    grid_emission_factor_t_per_mwh: float = Field(0.4173, gt=0, le=2)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"

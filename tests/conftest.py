@@ -25,7 +25,7 @@ from backend.runtime.embedded_redis import EmbeddedRedis
 from backend.settings import Settings
 from tests import services
 
-TABLES = ["dr_dispute", "dr_settlement_adjustment", "dr_settlement", "dr_baseline_choice", "dr_switch", "dr_participation", "dr_event", "photo_band_key", "photo_training_consent", "photo", "plug_command", "plug_push_batch", "plug_pairing_code", "plug_reject_count", "plug_reading", "plug_hour",
+TABLES = ["municipal_report", "volunteer_export", "transfer_consent", "volunteer_certificate", "award", "nomination", "prize_budget", "dr_dispute", "dr_settlement_adjustment", "dr_settlement", "dr_baseline_choice", "dr_switch", "dr_participation", "dr_event", "photo_band_key", "photo_training_consent", "photo", "plug_command", "plug_push_batch", "plug_pairing_code", "plug_reject_count", "plug_reading", "plug_hour",
           "plug_rollup_dirty", "plug", "activity", "redemption_code", "programme_enrolment", "programme",
           "ledger_entry", "ledger_head", "ledger_balance", "ledger_checkpoint", "demo_load",
           "consent_record", "guardian_link", "refresh_token", "session", "user",

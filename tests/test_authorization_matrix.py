@@ -86,15 +86,27 @@ from backend.ledger.checkpoints import ledger_key, publish_checkpoint
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import Checkpoint, LedgerEntry
 from backend.ledger.service import ledger_transaction
-from backend.municipalities.models import Municipality
+from backend.municipalities.models import MunicipalReport, Municipality
 from backend.photos.models import Photo, PhotoTrainingConsent
 from backend.plugs import service as plug_service
 from backend.plugs.models import PairingCode, Plug, PlugCommand, PushBatch
 from backend.plugs.readings import Vendor
+from backend.reports.monthly import previous_month
 from backend.rewards import redemption
 from backend.rewards.formula import available_years
 from backend.rewards.models import Programme, ProgrammeEnrolment, RedemptionCode
-from backend.schools.models import School, SchoolClass
+from backend.schools import awards, certificates
+from backend.schools.models import (
+    Award,
+    Nomination,
+    PrizeBudget,
+    School,
+    SchoolClass,
+    TransferConsent,
+    VolunteerCertificate,
+    VolunteerExport,
+)
+from backend.schools.periods import PeriodKind, period_of
 from backend.settings import Settings
 from tests.builders import (
     PASSWORD,
@@ -203,13 +215,46 @@ createSchoolClass(B)                 N     N     N     N    N    N    Y    N    
 createSchoolClass(missing)           N     N     N     N    N    N    N    N    N   E   U
 joinClass(B)                         Y     N     Y     N    N    N    N    N    N   N   U
 createMunicipality                   N     N     N     N    N    N    N    N    N   Y   U
+# scoreboards with names: staff of the school, officers of its city, operators; students their own ranks
+scoreboard(A)                        N     N     N     N    Y    Y    N    Y    N   Y   U
+scoreboard(missing)                  N     N     N     N    N    N    N    N    N   N   U
+myRanks                              Y     N     Y     N    N    N    N    N    N   N   U
+# prizes: nomination N (student_a1, by teacher_a) and budget P (school A, points, by admin_a) exist;
+# teachers nominate, the school admin awards and withdraws, budgets by the school admin or city officers
+nominations(A)                       N     N     N     N    Y    Y    N    Y    N   Y   U
+nominations(missing)                 N     N     N     N    N    N    N    N    N   N   U
+prizeBudgets(A)                      N     N     N     N    Y    Y    N    Y    N   Y   U
+prizeBudgets(missing)                N     N     N     N    N    N    N    N    N   N   U
+createPrizeBudget(A)                 N     N     N     N    N    Y    N    N    N   Y   U
+createPrizeBudget(cityA)             N     N     N     N    N    N    N    Y    N   Y   U
+createPrizeBudget(missing)           N     N     N     N    N    N    N    N    N   E   U
+nominate(student_a1)                 N     N     N     N    Y    Y    E    N    N   N   U
+awardNomination(N)                   N     N     N     N    N    Y    N    N    N   Y   U
+awardNomination(missing)             N     N     N     N    N    N    N    N    N   N   U
+withdrawAward(N)                     N     N     N     N    N    Y    N    N    N   Y   U
+withdrawAward(missing)               N     N     N     N    N    N    N    N    N   N   U
+# certificates: student_a1 has 90 volunteer minutes; verification is public (a wrong digest: E)
+issueVolunteerCertificate(student_a1) Y    Y     N     N    Y    Y    N    N    N   Y   U
+issueVolunteerCertificate(missing)   N     N     N     N    N    N    N    N    N   N   U
+verifyCertificate(issued)            Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+verifyCertificate(bad)               E     E     E     E    E    E    E    E    E   E   E
+# transfer of volunteer records to 1365/NEIS: a guardian consents (student_a2, 15, also for themself);
+# the school's staff export consenting students' records as CSV (logged)
+setVolunteerTransferConsent(student_a1) N  Y     N     N    N    N    N    N    N   N   U
+setVolunteerTransferConsent(student_a2) N  N     Y     Y    N    N    N    N    N   N   U
+exportVolunteerRecords(A)            N     N     N     N    Y    Y    N    N    N   Y   U
+exportVolunteerRecords(B)            N     N     N     N    N    N    Y    N    N   Y   U
+exportVolunteerRecords(missing)      N     N     N     N    N    N    N    N    N   N   U
 activityTypes                        Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 activities(self)                     Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
-activities(student_a1)               Y     Y     N     N    N    N    N    N    N   Y   U
+# school staff keep the school record: they read their students' activities and wallets
+activities(student_a1)               Y     Y     N     N    Y    Y    N    N    N   Y   U
+activities(student_b)                N     N     N     N    N    N    Y    N    N   Y   U
 # an operator may read anyone's activities: for an id that names nobody, an empty list
 activities(missing)                  N     N     N     N    N    N    N    N    N   Y   U
 wallet(self)                         Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
-wallet(student_a1)                   Y     Y     N     N    N    N    N    N    N   Y   U
+wallet(student_a1)                   Y     Y     N     N    Y    Y    N    N    N   Y   U
+wallet(parent_a1)                    N     Y     N     N    N    N    N    N    N   Y   U
 # operator: a typed failure, not a crash (backend/rewards/queries.py must not UserModel.get a missing id)
 wallet(missing)                      N     N     N     N    N    N    N    N    N   E   U
 programmes                           Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
@@ -222,6 +267,8 @@ ledgerInclusionProof(first)          Y     Y     Y     Y    Y    Y    Y    Y    
 ledgerInclusionProof(missing)        E     E     E     E    E    E    E    E    E   E   E
 ledgerConsistencyProof(published)    Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
 ledgerConsistencyProof(missing)      E     E     E     E    E    E    E    E    E   E   E
+ledgerCheckpoints(all)               Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   Y
+ledgerCheckpoints(bad)               E     E     E     E    E    E    E    E    E   E   E
 logActivity                          Y     Y     Y     Y    N    N    N    N    N   N   U
 reverseActivity(student_a1)          N     N     N     N    N    N    N    N    N   Y   U
 reverseActivity(missing)             N     N     N     N    N    N    N    N    N   E   U
@@ -234,6 +281,16 @@ createRedemptionCode(missing)        E     E     E     E    N    N    N    N    
 # a code of parent_a1 for coins of A, and of parent_b for coins of B
 redeemCoins(A)                       N     N     N     N    N    N    N    Y    N   N   U
 redeemCoins(B)                       N     N     N     N    N    N    N    N    Y   N   U
+# the counter: preview of parent_a1's code for coins of A; the day's list; the coin programme dashboard
+redemptionPreview(A)                 N     N     N     N    N    N    N    Y    N   N   U
+redemptions                          N     N     N     N    N    N    N    Y    Y   N   U
+coinProgramme(A)                     N     N     N     N    N    N    N    Y    N   Y   U
+coinProgramme(missing)               N     N     N     N    N    N    N    N    N   E   U
+# last month's report of a municipality: its officers and operators (read, or recompute now)
+municipalReport(A)                   N     N     N     N    N    N    N    Y    N   Y   U
+municipalReport(missing)             N     N     N     N    N    N    N    N    N   N   U
+generateMunicipalReport(A)           N     N     N     N    N    N    N    Y    N   Y   U
+generateMunicipalReport(missing)     N     N     N     N    N    N    N    N    N   N   U
 # next year's programme (this year's exists for A and B)
 createProgramme(A)                   N     N     N     N    N    N    N    Y    N   Y   U
 createProgramme(B)                   N     N     N     N    N    N    N    N    Y   Y   U
@@ -285,12 +342,12 @@ setPhotoTrainingConsent(self)        Y     Y     Y     Y    Y    Y    Y    Y    
 setPhotoTrainingConsent(student_a1)  Y     Y     N     N    N    N    N    N    N   N   U
 # DR events: A (municipality A, by officer_a), B (municipality B, by officer_b), S (school A, by admin_a)
 drEvents                             Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
-drEvent(A)                           Y     Y     Y     Y    N    N    N    Y    N   Y   U
-drEvent(B)                           N     N     N     N    N    N    N    N    Y   Y   U
-drEvent(S)                           Y     Y     Y     Y    N    Y    N    N    N   Y   U
+drEvent(A)                           Y     Y     Y     Y    Y    Y    N    Y    N   Y   U
+drEvent(B)                           N     N     N     N    N    N    Y    N    Y   Y   U
+drEvent(S)                           Y     Y     Y     Y    Y    Y    N    Y    N   Y   U
 drEvent(missing)                     N     N     N     N    N    N    N    N    N   N   U
-drLiveView(A)                        Y     Y     Y     Y    N    N    N    Y    N   Y   U
-drLiveView(B)                        N     N     N     N    N    N    N    N    Y   Y   U
+drLiveView(A)                        Y     Y     Y     Y    Y    Y    N    Y    N   Y   U
+drLiveView(B)                        N     N     N     N    N    N    Y    N    Y   Y   U
 drLiveView(missing)                  N     N     N     N    N    N    N    N    N   N   U
 createDrEvent(A)                     N     N     N     N    N    N    N    Y    N   Y   U
 createDrEvent(S)                     N     N     N     N    N    Y    N    N    N   Y   U
@@ -333,7 +390,7 @@ EXPECTED_OPERATIONS = _parse_grid(OPERATION_GRID)
 FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
     "User": {
         "public": ("id", "displayName", "role"),
-        "P": ("email", "birthDate", "createdAt", "guardianConsent"),  # private
+        "P": ("email", "birthDate", "createdAt", "guardianConsent", "municipality"),  # private
         "F": ("household", "guardians", "children"),  # family
         "S": ("school", "schoolClass"),  # school membership
     },
@@ -363,7 +420,19 @@ PAYLOAD_TYPES = {
     "AuthPayload", "SignUpSuccess", "StaffAccountCreated", "SignedOut", "AccountDeleted", "DataExport",
     "NotAllowed", "ValidationFailed", "AlreadyExists", "InvalidCredentials", "InvalidToken",
     "RateLimited", "ConsentRequired",
-    "Wallet", "LedgerLine", "CoinBalance", "Conversion", "RedemptionCodeIssued", "CoinsRedeemed", "BalanceAdjusted",
+    "Wallet", "LedgerLine", "CoinBalance", "LedgerCheckpointList",
+    # scoreboards: scope is decided by scoreboard/myRanks (rows above); small groups are suppressed
+    "Scoreboard", "ScoreEntry", "PeriodRange", "GroupRank", "MyRanks",
+    # prizes: reached only through nominations/prizeBudgets and the prize mutations (rows above)
+    "PrizeBudget", "PrizeBudgetList", "Nomination", "NominationList", "Award",
+    # certificates: issued by issueVolunteerCertificate (rows above); verification shows a masked name only
+    "VolunteerCertificate", "CertificateVerification", "CertificateEntry",
+    # the counter and the coin dashboard: officers of the municipality (and operators: the dashboard)
+    "RedemptionPreview", "RedemptionLine", "RedemptionDay", "SchoolCoinFigures", "CoinProgrammeDashboard",
+    # 1365/NEIS transfer: consent state to who decided it, the CSV to the exporting staff (rows above)
+    "TransferConsentState", "VolunteerRecordsExport",
+    # monthly reports: the municipality's officers and operators (rows above)
+    "MunicipalReport", "Conversion", "RedemptionCodeIssued", "CoinsRedeemed", "BalanceAdjusted",
     "ActivityLogged", "ActivityList", "ActivityType", "ActivityParameter", "SavingsAssumption",
     "LedgerCheckpoint", "InclusionProof", "ConsistencyProof",
     "IdempotencyConflict", "LimitReached", "InsufficientBalance", "InvalidRedemptionCode",
@@ -678,12 +747,58 @@ async def _prepare_dr(ctx: Ctx) -> None:
             starts_at=now + timedelta(hours=hours), ends_at=now + timedelta(hours=hours + 1), target_kw=3.0)
 
 
+async def _prepare_prizes(ctx: Ctx) -> None:
+    """Nomination N of student_a1 by teacher_a, and budget P of school A (1,000 points, by admin_a)."""
+    if "nomination" in ctx.extra:
+        return
+    w = ctx.world
+    budget = await awards.create_budget(await principal_of(w.admin_a), "Asia/Seoul", "Matrix budget", Asset.POINTS,
+                                        1_000, school_id=w.school_a.id)
+    nomination = await awards.nominate(await principal_of(w.teacher_a), "student", w.family_a1.student.id,
+                                       "saving", PeriodKind.MONTH, date.fromisoformat(ctx.today()),
+                                       "Matrix nomination reason.", {})
+    ctx.extra["nomination"], ctx.extra["budget"] = str(nomination.id), str(budget.id)
+
+
+async def _prepare_award(ctx: Ctx) -> None:
+    await _prepare_prizes(ctx)
+    if "award" not in ctx.extra:
+        row = await awards.award(await principal_of(ctx.world.admin_a), int(ctx.extra["nomination"]),
+                                 int(ctx.extra["budget"]), 100)
+        ctx.extra["award"] = str(row.id)
+
+
+async def _prepare_certificate(ctx: Ctx) -> None:
+    """90 volunteer minutes of student_a1 this year, and a certificate issued by teacher_a."""
+    if "certificate" in ctx.extra:
+        return
+    assert ctx.settings is not None
+    student = ctx.world.family_a1.student
+    async with ledger_transaction() as w:
+        w.add(EntryKind.CONVERSION, student.pseudonym, Asset.VOLUNTEER_MINUTES, 90, "matrix-minutes")
+    cert = await certificates.issue(await principal_of(ctx.world.teacher_a), student.id,
+                                    period_of(PeriodKind.SCHOOL_YEAR, date.fromisoformat(ctx.today())),
+                                    ctx.settings.signing_key, ctx.settings.display_timezone)
+    ctx.extra["certificate"] = certificates.qr_payload("http://matrix", cert.number, cert.digest)
+
+
+def _report_month(ctx: Ctx, target: str) -> dict[str, Any]:
+    year, month = previous_month(datetime.now(UTC), "Asia/Seoul")
+    return {"m": ctx.muni_id(target), "y": year, "mo": month}
+
+
+async def _prize_state(ctx: Ctx, target: str) -> tuple[Any, ...]:
+    return (await Nomination.all().order_by("id").values_list("id", "status"),
+            await Award.all().order_by("id").values_list("id", "withdrawn_at"),
+            await PrizeBudget.all().count(), await LedgerEntry.all().count())
+
+
 def _dr_id(ctx: Ctx, target: str) -> str:
     return MISSING_ID if target == "missing" else str(ctx.extra["dr"][target].id)
 
 
-DR_VISIBLE = {"student_a1": "AS", "parent_a1": "AS", "student_a2": "AS", "parent_a2": "AS", "teacher_a": "",
-              "admin_a": "S", "teacher_b": "", "officer_a": "A", "officer_b": "B", "operator": "ABS"}
+DR_VISIBLE = {"student_a1": "AS", "parent_a1": "AS", "student_a2": "AS", "parent_a2": "AS", "teacher_a": "AS",
+              "admin_a": "AS", "teacher_b": "B", "officer_a": "AS", "officer_b": "B", "operator": "ABS"}
 
 
 def _check_dr_list(ctx: Ctx, target: str, value: Any) -> str | None:
@@ -944,6 +1059,126 @@ OPERATIONS: dict[str, Operation] = {
         f"query($id: ID!) {{ schoolClass(id: $id) {{ {_error_fragment('SchoolClass', 'id name')} }} }}",
         "SchoolClass", variables=lambda ctx, t: {"id": ctx.class_id(t)}, check=_is(lambda ctx, t: ctx.class_id(t)),
     ),
+    "scoreboard": Operation(
+        "scoreboard",
+        f"query($s: ID!) {{ scoreboard(level: CLASS, scopeId: $s) {{ "
+        f"{_error_fragment('Scoreboard', 'entries { groupId name }')} }} }}",
+        "Scoreboard", variables=lambda ctx, t: {"s": ctx.school_id(t)},
+        check=lambda ctx, t, v: None if _ids([{"id": e["groupId"]} for e in v["entries"]]) == {ctx.class_id("A")}
+        else f"got {v}",
+    ),
+    "myRanks": Operation(
+        "myRanks", f"query {{ myRanks {{ {_error_fragment('MyRanks', 'classRank { rank suppressed }')} }} }}",
+        "MyRanks", check=lambda ctx, t, v: None if v["classRank"]["suppressed"] is True else f"got {v}",
+    ),
+    "nominations": Operation(
+        "nominations", f"query($s: ID!) {{ nominations(schoolId: $s) {{ "
+        f"{_error_fragment('NominationList', 'items { id }')} }} }}", "NominationList",
+        variables=lambda ctx, t: {"s": ctx.school_id(t)},
+        check=lambda ctx, t, v: None if _ids(v["items"]) == {ctx.extra["nomination"]} else f"got {v}",
+        prepare=_prepare_prizes,
+    ),
+    "prizeBudgets": Operation(
+        "prizeBudgets", f"query($s: ID!) {{ prizeBudgets(schoolId: $s) {{ "
+        f"{_error_fragment('PrizeBudgetList', 'items { id remaining }')} }} }}", "PrizeBudgetList",
+        variables=lambda ctx, t: {"s": ctx.school_id(t)},
+        check=lambda ctx, t, v: None if [i["remaining"] for i in v["items"]] == [1_000] else f"got {v}",
+        prepare=_prepare_prizes,
+    ),
+    "createPrizeBudget": Operation(
+        "createPrizeBudget",
+        f"mutation($s: ID, $m: ID) {{ createPrizeBudget(name: \"Matrix\", asset: POINTS, amount: 50, schoolId: $s, "
+        f"municipalityId: $m) {{ {_error_fragment('PrizeBudget', 'id remaining')} }} }}", "PrizeBudget",
+        variables=lambda ctx, t: {"s": ctx.school_id("A")} if t == "A" else {"m": ctx.muni_id(
+            "A" if t == "cityA" else "missing")},
+        check=lambda ctx, t, v: None if v["remaining"] == 50 else f"got {v}", snapshot=_prize_state,
+    ),
+    "nominate": Operation(
+        "nominate",
+        f"mutation($id: ID!) {{ nominate(nomineeKind: STUDENT, nomineeId: $id, category: \"matrix\", "
+        f"reason: \"Matrix nomination reason.\") {{ {_error_fragment('Nomination', 'id nomineeId')} }} }}",
+        "Nomination", variables=lambda ctx, t: {"id": ctx.user_id(t)},
+        check=lambda ctx, t, v: None if v["nomineeId"] == ctx.user_id(t) else f"got {v}", snapshot=_prize_state,
+    ),
+    "awardNomination": Operation(
+        "awardNomination",
+        f"mutation($n: ID!) {{ awardNomination(nominationId: $n) {{ {_error_fragment('Award', 'id honour')} }} }}",
+        "Award", variables=lambda ctx, t: {"n": MISSING_ID if t == "missing" else ctx.extra["nomination"]},
+        check=lambda ctx, t, v: None if v["honour"] is True else f"got {v}", snapshot=_prize_state,
+        prepare=_prepare_prizes,
+    ),
+    "withdrawAward": Operation(
+        "withdrawAward",
+        f"mutation($a: ID!) {{ withdrawAward(awardId: $a, reason: \"Matrix withdrawal\") {{ "
+        f"{_error_fragment('Award', 'id withdrawnAt')} }} }}",
+        "Award", variables=lambda ctx, t: {"a": MISSING_ID if t == "missing" else ctx.extra["award"]},
+        check=lambda ctx, t, v: None if v["withdrawnAt"] else f"got {v}", snapshot=_prize_state,
+        prepare=_prepare_award,
+    ),
+    "issueVolunteerCertificate": Operation(
+        "issueVolunteerCertificate",
+        f"mutation($s: ID!) {{ issueVolunteerCertificate(studentId: $s) {{ "
+        f"{_error_fragment('VolunteerCertificate', 'number minutes')} }} }}", "VolunteerCertificate",
+        variables=lambda ctx, t: {"s": ctx.user_id(t)},
+        check=lambda ctx, t, v: None if v["minutes"] == 90 else f"got {v}",
+        snapshot=lambda ctx, t: VolunteerCertificate.all().count(), prepare=_prepare_certificate,
+    ),
+    "verifyCertificate": Operation(
+        "verifyCertificate",
+        f"query($qr: String!) {{ verifyCertificate(qrPayload: $qr) {{ "
+        f"{_error_fragment('CertificateVerification', 'valid minutes')} }} }}", "CertificateVerification",
+        variables=lambda ctx, t: {"qr": ctx.extra["certificate"] if t == "issued" else "not a certificate"},
+        check=lambda ctx, t, v: None if (v["valid"], v["minutes"]) == (True, 90) else f"got {v}",
+        prepare=_prepare_certificate,
+    ),
+    "redemptionPreview": Operation(
+        "redemptionPreview",
+        f"query($code: String!) {{ redemptionPreview(code: $code) {{ "
+        f"{_error_fragment('RedemptionPreview', 'amountWon state')} }} }}", "RedemptionPreview",
+        variables=lambda ctx, t: {"code": ctx.extra[f"code:{t}"]},
+        check=lambda ctx, t, v: None if (v["amountWon"], v["state"]) == (5_000, "valid") else f"got {v}",
+        prepare=_prepare_codes,
+    ),
+    "redemptions": Operation(
+        "redemptions", f"query {{ redemptions {{ {_error_fragment('RedemptionDay', 'count')} }} }}",
+        "RedemptionDay", check=lambda ctx, t, v: None if v["count"] == 0 else f"got {v}",
+    ),
+    "coinProgramme": Operation(
+        "coinProgramme",
+        f"query($m: ID!) {{ coinProgramme(municipalityId: $m) {{ "
+        f"{_error_fragment('CoinProgrammeDashboard', 'programmeId budgetWon')} }} }}", "CoinProgrammeDashboard",
+        variables=lambda ctx, t: {"m": ctx.muni_id(t)},
+        check=lambda ctx, t, v: None if v["programmeId"] == ctx.programme_id(t) else f"got {v}",
+    ),
+    "setVolunteerTransferConsent": Operation(
+        "setVolunteerTransferConsent",
+        f"mutation($s: ID!) {{ setVolunteerTransferConsent(studentId: $s, given: true) {{ "
+        f"{_error_fragment('TransferConsentState', 'studentId given')} }} }}", "TransferConsentState",
+        variables=lambda ctx, t: {"s": ctx.user_id(t)},
+        check=lambda ctx, t, v: None if (v["studentId"], v["given"]) == (ctx.user_id(t), True) else f"got {v}",
+        snapshot=lambda ctx, t: TransferConsent.all().count(),
+    ),
+    "exportVolunteerRecords": Operation(
+        "exportVolunteerRecords",
+        f"mutation($s: ID!) {{ exportVolunteerRecords(schoolId: $s) {{ "
+        f"{_error_fragment('VolunteerRecordsExport', 'csv rows')} }} }}", "VolunteerRecordsExport",
+        variables=lambda ctx, t: {"s": ctx.school_id(t)},
+        check=lambda ctx, t, v: None if v["csv"].startswith("\ufeff") and v["rows"] == 0 else f"got {v}",
+        snapshot=lambda ctx, t: VolunteerExport.all().count(),
+    ),
+    "municipalReport": Operation(
+        "municipalReport",
+        f"query($m: ID!, $y: Int!, $mo: Int!) {{ municipalReport(municipalityId: $m, year: $y, month: $mo) {{ "
+        f"{_error_fragment('MunicipalReport', 'municipalityId month')} }} }}", "MunicipalReport",
+        variables=_report_month, check=lambda ctx, t, v: None if v["municipalityId"] == ctx.muni_id(t) else f"got {v}",
+    ),
+    "generateMunicipalReport": Operation(
+        "generateMunicipalReport",
+        f"mutation($m: ID!, $y: Int!, $mo: Int!) {{ generateMunicipalReport(municipalityId: $m, year: $y, "
+        f"month: $mo) {{ {_error_fragment('MunicipalReport', 'municipalityId month')} }} }}", "MunicipalReport",
+        variables=_report_month, check=lambda ctx, t, v: None if v["municipalityId"] == ctx.muni_id(t) else f"got {v}",
+        snapshot=lambda ctx, t: MunicipalReport.all().values_list("id", "generated_at"),
+    ),
     "municipalities": Operation(
         "municipalities", "query { municipalities { __typename id name } }", None,
         check=lambda ctx, t, v: None if _ids(v) == {ctx.muni_id("A"), ctx.muni_id("B")} else f"got {v}",
@@ -1114,6 +1349,14 @@ OPERATIONS: dict[str, Operation] = {
         f"{_error_fragment('ConsistencyProof', 'fromSize toSize path')} }} }}",
         "ConsistencyProof", variables=lambda ctx, t: {"to": 2 if t == "published" else 999_999},
         check=lambda ctx, t, v: None if (v["fromSize"], v["toSize"]) == (1, 2) else f"got {v}",
+        prepare=_prepare_checkpoints,
+    ),
+    "ledgerCheckpoints": Operation(
+        "ledgerCheckpoints",
+        f"query($first: Int!) {{ ledgerCheckpoints(first: $first) {{ "
+        f"{_error_fragment('LedgerCheckpointList', 'items { treeSize rootHash }')} }} }}",
+        "LedgerCheckpointList", variables=lambda ctx, t: {"first": 20 if t == "all" else 0},
+        check=lambda ctx, t, v: None if [i["treeSize"] for i in v["items"]] == [2, 1] else f"got {v}",
         prepare=_prepare_checkpoints,
     ),
     "logActivity": Operation(
@@ -1490,6 +1733,7 @@ async def test_operation(client, db: Settings, role: str, root: str):
 # ---------------------------------------------------------------------------------------------
 CRAWL_FRAGMENTS = """
 fragment Leaf on User { __typename id displayName role email birthDate createdAt guardianConsent
+  municipality { __typename id name }
   household { __typename id name inviteCode } guardians { __typename id consentGiven }
   children { __typename id consentGiven } school { __typename id name }
   schoolClass { __typename id name joinCode } }

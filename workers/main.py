@@ -19,6 +19,7 @@ from workers.dr import drive_dr_events
 from workers.ledger import publish_checkpoint
 from workers.photos import requeue_unverified_photos, verify_photo
 from workers.plugs import maintain_plug_storage, rollup_plug_hours
+from workers.reports import monthly_municipal_reports
 from workers.rewards import settle_previous_month, settle_programme_month
 from workers.settlement import choose_baselines, settle_dr_events
 
@@ -52,7 +53,7 @@ class WorkerSettings:
     functions = [ping, purge_ended_sessions, purge_unconsented_children, publish_checkpoint,
                  rollup_plug_hours, maintain_plug_storage, drive_dr_events,
                  settle_programme_month, settle_previous_month, verify_photo, requeue_unverified_photos,
-                 settle_dr_events, choose_baselines]
+                 settle_dr_events, choose_baselines, monthly_municipal_reports]
     cron_jobs = [
         cron(purge_ended_sessions, hour={4}, minute={17}, unique=True),
         cron(rollup_plug_hours, unique=True),  # every minute
@@ -65,6 +66,7 @@ class WorkerSettings:
         cron(settle_previous_month, day={1}, hour={2}, minute={7}, unique=True),
         cron(settle_dr_events, minute=set(range(2, 60, 5)), unique=True),  # DR settlement and restatement
         cron(choose_baselines, day={1}, hour={3}, minute={17}, unique=True),  # monthly baseline choice
+        cron(monthly_municipal_reports, day={2}, hour={4}, minute={47}, unique=True),  # last month's reports
         cron(publish_checkpoint, minute=set(range(0, 60, 10)), unique=True),
     ]
     on_startup = startup

@@ -67,6 +67,15 @@ class Principal:
             and municipality_id == self.municipality_id
         )
 
+    def keeps_school_record_of(self, school_id: int | None, school_class_id: int | None) -> bool:
+        """A student's points, activities and volunteer hours: the staff of the student's school
+        (a teacher with a class of their own: that class only) and operators."""
+        if self.is_operator:
+            return True
+        if not self.is_staff_of_school(school_id):
+            return False
+        return self.role is Role.SCHOOL_ADMIN or self.school_class_id in (None, school_class_id)
+
     def is_guardian_of(self, user_id: int) -> bool:
         return user_id in self.children_ids
 

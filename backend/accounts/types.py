@@ -19,6 +19,7 @@ from backend.graphql.scalars import to_display
 
 if TYPE_CHECKING:
     from backend.households.types import Household
+    from backend.municipalities.types import Municipality
     from backend.schools.types import School, SchoolClass
 
 Role = strawberry.enum(RoleModel, name="Role")
@@ -104,6 +105,18 @@ class User:
             return None
         row = await info.context.loaders.school_class.load(self.school_class_id)
         return SchoolClass.from_model(row) if row else None
+
+    @strawberry.field(permission_classes=[CanViewPrivate],
+                      description="The municipality an officer serves (null for other roles).")
+    async def municipality(
+        self, info: Info
+    ) -> Annotated[Municipality, strawberry.lazy("backend.municipalities.types")] | None:
+        from backend.municipalities.types import Municipality
+
+        if self.model.municipality_id is None:
+            return None
+        row = await info.context.loaders.municipality.load(self.model.municipality_id)
+        return Municipality.from_model(row) if row else None
 
     @strawberry.field(permission_classes=[CanViewFamily], description="Links to this student's guardians.")
     async def guardians(self, info: Info) -> list[GuardianLink] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
+from backend.accounts.models import Role
 from backend.activities import catalogue as cat
 from backend.activities.models import Activity as ActivityModel
 from backend.activities.types import Activity, ActivityList, ActivityType
@@ -19,14 +20,20 @@ ActivityListResult = result_union("ActivityListResult", ActivityList, NotAllowed
 
 
 async def target_user_id(info: Info, user_id: strawberry.ID | None, what: str) -> int:
-    """The user whose data is asked for: oneself, a guardian's child, or anyone for operators."""
+    """The user whose data is asked for: oneself, a guardian's child, anyone for operators, or a
+    student of the school whose record the caller keeps (school staff)."""
     principal = require_principal(info)
     if user_id is None:
         return principal.user_id
     wanted = parse_id(user_id, "userId")
-    if not (wanted == principal.user_id or principal.is_guardian_of(wanted) or principal.is_operator):
-        raise NotAllowedError(f"Only the person, their guardian or an operator can see {what}.")
-    return wanted
+    if wanted == principal.user_id or principal.is_guardian_of(wanted) or principal.is_operator:
+        return wanted
+    if principal.is_school_staff:
+        student = await info.context.loaders.user.load(wanted)
+        if (student is not None and student.role is Role.STUDENT
+                and principal.keeps_school_record_of(student.school_id, student.school_class_id)):
+            return wanted
+    raise NotAllowedError(f"Only the person, their guardian, their school's staff or an operator can see {what}.")
 
 
 @strawberry.type

@@ -97,16 +97,43 @@ async def _participation_of(principal: Principal, event_id: int) -> DrParticipat
     return await DrParticipation.get_or_none(event_id=event_id, household_id=principal.household_id)
 
 
+async def home_municipality(principal: Principal) -> int | None:
+    """The municipality an officer serves, or the one a school's staff member's school lies in."""
+    if principal.role is Role.OFFICER:
+        return principal.municipality_id
+    if principal.is_school_staff and principal.school_id is not None:
+        school = await School.get_or_none(id=principal.school_id)
+        return school.municipality_id if school else None
+    return None
+
+
+def can_see_as_staff(principal: Principal, event: DrEvent, municipality_id: int | None) -> bool:
+    """Staff see the events that reach their area: national ones, their municipality's (officers:
+    its schools' too), and their own school's; the events they manage in any case."""
+    if can_manage(principal, event):
+        return True
+    if municipality_id is None or not (principal.role is Role.OFFICER or principal.is_school_staff):
+        return False
+    if event.scope is DrScope.NATIONAL:
+        return True
+    if event.municipality_id != municipality_id:
+        return False
+    return event.scope is DrScope.MUNICIPALITY or principal.role is Role.OFFICER or (
+        event.school_id == principal.school_id)
+
+
 async def visible_event(principal: Principal, event_id: int) -> DrEvent:
     event = await DrEvent.get_or_none(id=event_id)
     if event is None:
         raise NotAllowed(NOT_ALLOWED_EVENT)
     if can_manage(principal, event) or await _participation_of(principal, event_id) is not None:
         return event
+    if can_see_as_staff(principal, event, await home_municipality(principal)):
+        return event
     raise NotAllowed(NOT_ALLOWED_EVENT)
 
 
-def _visible_filter(principal: Principal) -> Q | None:
+def _visible_filter(principal: Principal, municipality_id: int | None) -> Q | None:
     """The events a principal may see, as a filter (None: none at all)."""
     if principal.is_operator:
         return Q()
@@ -115,17 +142,20 @@ def _visible_filter(principal: Principal) -> Q | None:
             return None
         return Q(participations__household_id=principal.household_id)
     mine = Q(created_by_id=principal.user_id)
-    if principal.role is Role.OFFICER and principal.municipality_id is not None:
-        return mine | Q(scope=DrScope.MUNICIPALITY, municipality_id=principal.municipality_id)
-    if principal.role is Role.SCHOOL_ADMIN and principal.school_id is not None:
-        return mine | Q(scope=DrScope.SCHOOL, school_id=principal.school_id)
+    if municipality_id is None:
+        return mine
+    area = Q(scope=DrScope.NATIONAL) | Q(scope=DrScope.MUNICIPALITY, municipality_id=municipality_id)
+    if principal.role is Role.OFFICER:
+        return mine | area | Q(scope=DrScope.SCHOOL, municipality_id=municipality_id)
+    if principal.is_school_staff:
+        return mine | area | Q(scope=DrScope.SCHOOL, school_id=principal.school_id)
     return mine
 
 
 async def visible_events(principal: Principal, *, upcoming: bool, now: datetime | None = None,
                          changed_after: datetime | None = None, limit: int = 100) -> list[DrEvent]:
     """Events the principal may see, newest start first; ``upcoming``: not over yet."""
-    where = _visible_filter(principal)
+    where = _visible_filter(principal, await home_municipality(principal))
     if where is None:
         return []
     query = DrEvent.filter(where)
@@ -180,8 +210,10 @@ async def create_event(settings: Settings, principal: Principal, *, title: str, 
         await _lock_creation(conn)
         others = await DrEvent.filter(state__in=LIVE_STATES, starts_at__lt=window.ends_at,
                                       ends_at__gt=window.starts_at).using_db(conn)
-        if rules.conflicts(area, window, [(area_of(e), window_of(e)) for e in others]):
-            raise ValidationFailed("startsAt", "Another DR event overlaps this one in time and place.")
+        clash = next((e for e in others if rules.conflicts(area, window, [(area_of(e), window_of(e))])), None)
+        if clash is not None:
+            raise ValidationFailed("startsAt", f"DR event {clash.id} ('{clash.title}') overlaps this one in time "
+                                               "and place; it is listed in drEvents.")
         event = await DrEvent.create(
             title=cleaned, scope=scope, municipality_id=area.municipality_id, school_id=area.school_id,
             starts_at=window.starts_at, ends_at=window.ends_at, target_kw=float(target_kw),

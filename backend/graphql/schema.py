@@ -33,6 +33,7 @@ from backend.graphql.sanitise import sanitise_arguments
 from backend.households.mutations import HouseholdMutations
 from backend.households.queries import HouseholdQueries
 from backend.ledger.queries import LedgerQueries
+from backend.municipalities.counter_api import CounterQueries
 from backend.municipalities.mutations import MunicipalityMutations
 from backend.municipalities.queries import MunicipalityQueries
 from backend.photos.mutations import PhotoMutations
@@ -41,7 +42,11 @@ from backend.plugs.mutations import PlugMutations
 from backend.plugs.queries import PlugQueries
 from backend.rewards.mutations import RewardMutations
 from backend.rewards.queries import RewardQueries
+from backend.reports.api import ReportMutations, ReportQueries
 from backend.savings.queries import SavingsQueries
+from backend.schools.award_api import AwardMutations, AwardQueries
+from backend.schools.certificate_api import CertificateMutations, CertificateQueries
+from backend.schools.export_api import ExportMutations
 from backend.schools.mutations import SchoolMutations
 from backend.schools.queries import SchoolQueries
 from backend.outages import SERVICE_UNAVAILABLE_MESSAGE, is_outage
@@ -51,11 +56,13 @@ log = logging.getLogger("pvpp.graphql")
 
 Query = merge_types("Query", (AccountQueries, HouseholdQueries, SchoolQueries, MunicipalityQueries,
                               ActivityQueries, RewardQueries, LedgerQueries, PlugQueries, DrQueries,
-                              PhotoQueries, SavingsQueries, DrSettlementQueries))
+                              PhotoQueries, SavingsQueries, DrSettlementQueries, AwardQueries,
+                              CertificateQueries, CounterQueries, ReportQueries))
 Mutation = merge_types(
     "Mutation", (AccountMutations, HouseholdMutations, SchoolMutations, MunicipalityMutations,
                  ActivityMutations, RewardMutations, PlugMutations, DrMutations,
-                 PhotoMutations, DrSettlementMutations),
+                 PhotoMutations, DrSettlementMutations, AwardMutations,
+                 CertificateMutations, ExportMutations, ReportMutations),
 )
 Subscription = merge_types("Subscription", (DrSubscriptions,))
 

@@ -71,6 +71,16 @@ async def publish_checkpoint(settings: Settings, now: datetime | None = None) ->
         return await Checkpoint.get(tree_size=size)
 
 
+async def past_checkpoints(first: int, before_size: int | None = None) -> list[Checkpoint]:
+    """Published checkpoints, largest first (at most ``first``), below ``before_size`` if given."""
+    if not 1 <= first <= 500:
+        raise ValidationFailed("first", "first must be between 1 and 500.")
+    query = Checkpoint.all()
+    if before_size is not None:
+        query = query.filter(tree_size__lt=before_size)
+    return await query.order_by("-tree_size").limit(first)
+
+
 async def checkpoint_of_size(tree_size: int | None) -> Checkpoint:
     if tree_size is None:
         cp = await latest_checkpoint()

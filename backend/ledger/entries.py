@@ -40,6 +40,7 @@ class Asset(StrEnum):
     VOLUNTEER_MINUTES = "volunteer_minutes"
     MILEAGE_WON = "mileage_won"
     COINS_WON = "coins_won"
+    HONOURS = "honours"  # a prize without value: one per honour awarded
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,11 @@ from backend.graphql.results import returns_errors
 from backend.graphql.scalars import to_display
 from backend.ledger import checkpoints
 from backend.ledger.models import Checkpoint
-from backend.ledger.types import ConsistencyProof, InclusionProof, LedgerCheckpoint
+from backend.ledger.types import ConsistencyProof, InclusionProof, LedgerCheckpoint, LedgerCheckpointList
 
 CheckpointResult = result_union("CheckpointResult", LedgerCheckpoint, ValidationFailed)
 InclusionProofResult = result_union("InclusionProofResult", InclusionProof, ValidationFailed)
+CheckpointListResult = result_union("CheckpointListResult", LedgerCheckpointList, ValidationFailed)
 ConsistencyProofResult = result_union("ConsistencyProofResult", ConsistencyProof, ValidationFailed)
 
 
@@ -41,6 +42,14 @@ class LedgerQueries:
     @returns_errors
     async def ledger_checkpoint(self, info: Info, tree_size: int | None = None) -> CheckpointResult:
         return _checkpoint(await checkpoints.checkpoint_of_size(_size(tree_size, "treeSize")), info)
+
+    @strawberry.field(permission_classes=[Anyone],
+                      description="Past signed checkpoints, newest first: pick an old size for a consistency proof.")
+    @returns_errors
+    async def ledger_checkpoints(self, info: Info, first: int = 20,
+                                 before_size: int | None = None) -> CheckpointListResult:
+        rows = await checkpoints.past_checkpoints(first, _size(before_size, "beforeSize"))
+        return LedgerCheckpointList(items=[_checkpoint(cp, info) for cp in rows])
 
     @strawberry.field(permission_classes=[Anyone], description="Proof that entry seq is in a checkpoint (latest by default).")
     @returns_errors

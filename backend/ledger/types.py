@@ -37,3 +37,9 @@ class ConsistencyProof:
     from_root: str
     to_root: str
     path: list[str]
+
+
+@public_type
+@strawberry.type(description="Published checkpoints, newest first; page on with beforeSize = the last treeSize.")
+class LedgerCheckpointList:
+    items: list[LedgerCheckpoint]

@@ -14,3 +14,18 @@ class Municipality(Model):
 
     class Meta:
         table = "municipality"
+
+
+class MunicipalReport(Model):
+    """A municipality's monthly report: the figures as computed (the PDF is rendered from them)."""
+
+    id = fields.IntField(primary_key=True)
+    municipality = fields.ForeignKeyField("pvpp.Municipality", related_name="reports", on_delete=fields.CASCADE)
+    year = fields.SmallIntField()
+    month = fields.SmallIntField()
+    figures = fields.JSONField()
+    generated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "municipal_report"
+        unique_together = (("municipality", "year", "month"),)

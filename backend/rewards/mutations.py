@@ -90,6 +90,7 @@ class RewardMutations:
         issued = await redemption.create_code(require_principal(info), info.context.settings,
                                               parse_id(municipality_id, "municipalityId"), amount_won)
         return RedemptionCodeIssued(code=issued.code, amount_won=issued.amount_won,
+                                    municipality_id=strawberry.ID(str(issued.municipality.id)),
                                     municipality_code=issued.municipality.code,
                                     expires_at=to_display(issued.expires_at, info.context.settings.display_timezone))
 
@@ -97,7 +98,8 @@ class RewardMutations:
     @returns_errors
     async def redeem_coins(self, info: Info, code: str) -> RedeemResult:
         done = await redemption.redeem(require_principal(info), info.context.settings, code[:64])
-        return CoinsRedeemed(amount_won=done.amount_won, municipality_code=done.municipality.code,
+        return CoinsRedeemed(amount_won=done.amount_won, municipality_id=strawberry.ID(str(done.municipality.id)),
+                             municipality_code=done.municipality.code,
                              redeemed_at=to_display(done.redeemed_at, info.context.settings.display_timezone),
                              seq=done.seq, holder_reference=done.holder_reference)
 

@@ -14,6 +14,7 @@ from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.results import parse_id_argument, returns_errors
 from backend.graphql.scalars import to_display
 from backend.ledger.entries import Asset
+from backend.municipalities.models import Municipality as MunicipalityModel
 from backend.rewards.models import Programme as ProgrammeModel
 from backend.rewards.types import CoinBalance, LedgerLine, Programme, Wallet
 from backend.rewards.wallet import wallet_of
@@ -36,11 +37,15 @@ class RewardQueries:
             raise ValidationFailedError("userId", "No such user.")
         view = await wallet_of(user.pseudonym, history_limit)
         tz = info.context.settings.display_timezone
+        municipalities = {m.code: m for m in await MunicipalityModel.filter(code__in=list(view.coins))}
         minutes = view.amount(Asset.VOLUNTEER_MINUTES)
         return Wallet(
             points=view.amount(Asset.POINTS), volunteer_minutes=minutes, volunteer_hours=max(minutes, 0) // 60,
             mileage_won=view.amount(Asset.MILEAGE_WON),
-            coins=[CoinBalance(municipality_code=code, won=won) for code, won in view.coins.items()],
+            coins=[CoinBalance(municipality_id=strawberry.ID(str(municipalities[code].id)) if code in municipalities
+                               else strawberry.ID("0"), municipality_code=code,
+                               municipality_name=municipalities[code].name if code in municipalities else code,
+                               won=won) for code, won in view.coins.items()],
             balances_match_ledger=view.balances_match_ledger,
             history=[LedgerLine(seq=r.seq, kind=str(r.kind), asset=str(r.asset), scope=r.scope, amount=r.amount,
                                 recorded_at=to_display(r.recorded_at, tz), memo=r.memo, leaf_hash=r.leaf_hash,

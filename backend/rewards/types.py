@@ -26,7 +26,9 @@ class ConversionTarget(Enum):
 @public_type
 @strawberry.type
 class CoinBalance:
+    municipality_id: strawberry.ID = strawberry.field(description="What createRedemptionCode takes")
     municipality_code: str
+    municipality_name: str
     won: int
 
 
@@ -76,6 +78,7 @@ class Conversion:
 class RedemptionCodeIssued:
     code: str
     amount_won: int
+    municipality_id: strawberry.ID
     municipality_code: str
     expires_at: datetime
 
@@ -84,6 +87,7 @@ class RedemptionCodeIssued:
 @strawberry.type
 class CoinsRedeemed:
     amount_won: int
+    municipality_id: strawberry.ID
     municipality_code: str
     redeemed_at: datetime
     seq: int

@@ -102,10 +102,11 @@ async def test_malformed_params_are_typed_errors(world, client, params):
     assert body["data"]["logActivity"]["__typename"] == "ValidationFailed"
 
 
-async def test_wallet_is_private_to_the_holder_guardian_and_operator(world, client):
+async def test_wallet_is_private_to_the_holder_guardian_school_staff_and_operator(world, client):
     child = world.family_a1.student
     for email, expected in ((world.family_a1.parent.email, "Wallet"), (world.family_a2.parent.email, "NotAllowed"),
-                            (world.teacher_a.email, "NotAllowed"), (world.operator.email, "Wallet")):
+                            (world.teacher_a.email, "Wallet"), (world.teacher_b.email, "NotAllowed"),
+                            (world.officer_a.email, "NotAllowed"), (world.operator.email, "Wallet")):
         token = await sign_in(client, email)
         body = await gql(client, WALLET, {"userId": str(child.id)}, token)
         assert body["data"]["wallet"]["__typename"] == expected, email

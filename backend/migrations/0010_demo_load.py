@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('pvpp', '0008_photo_capture_source')]
+    dependencies = [('pvpp', '0009_schools')]
 
     initial = False
 

@@ -1,0 +1,1 @@
+"""Reports a municipality answers for: the monthly figures, their charts and PDF."""

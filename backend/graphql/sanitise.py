@@ -25,7 +25,9 @@ from backend.graphql.errors import ValidationFailed
 from backend.graphql.results import BadUserInput
 
 DEFAULT_MAX_LENGTH = 2_000
-MAX_LENGTHS = {"email": 254, "password": 1_024}
+#: ``imageBase64``: a photo of a coin QR code at the officer's counter, bounded in practice by
+#: the request body limit (PVPP_MAX_REQUEST_BYTES).
+MAX_LENGTHS = {"email": 254, "password": 1_024, "imageBase64": 1_400_000}
 #: Compared byte for byte with a stored hash: normalising would lock out existing users.
 NOT_NORMALISED = frozenset({"password"})
 _ALLOWED_CONTROLS = frozenset("\t\n\r")

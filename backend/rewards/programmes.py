@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
@@ -108,14 +108,19 @@ def local_date(at: datetime, tz_name: str) -> date:
 
 
 def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
-    """The instants where a local day starts and ends."""
+    """The instants (in UTC) where a local day starts and ends.
+
+    UTC because SQLite compares stored datetimes as text: a bound written with the local offset
+    would be compared wrongly with values stored in UTC whenever the two dates differ.
+    """
     tz = ZoneInfo(tz_name)
     start = datetime.combine(day, time(), tz)
-    return start, datetime.combine(day + timedelta(days=1), time(), tz)
+    return start.astimezone(UTC), datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
 
 
 def local_month_bounds(year: int, month: int, tz_name: str) -> tuple[datetime, datetime]:
+    """The instants (in UTC, see :func:`local_day_bounds`) where a local month starts and ends."""
     tz = ZoneInfo(tz_name)
     start = datetime(year, month, 1, tzinfo=tz)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
-    return start, end
+    return start.astimezone(UTC), end.astimezone(UTC)

@@ -1207,7 +1207,7 @@ OPERATIONS: dict[str, Operation] = {
     "pairPlug": Operation(
         "pairPlug",
         f"mutation($code: String!, $device: String!) {{ pairPlug(code: $code, vendor: TASMOTA, deviceId: $device, "
-        f"name: \"Matrix plug\") {{ {_error_fragment('PlugPaired', 'token plug { id name }')} }} }}",
+        f"name: \"Matrix plug\") {{ {_error_fragment('PlugPaired', 'token mqttUsername mqttPassword plug { id name }')} }} }}",
         "PlugPaired", variables=lambda ctx, t: {"code": ctx.extra["pairing_code"], "device": f"matrix-{ctx.role}"},
         check=lambda ctx, t, v: None if v["plug"]["name"] == "Matrix plug" and v["token"] is None else f"got {v}",
         snapshot=_plug_state, prepare=_prepare_pairing_code,

@@ -41,7 +41,9 @@ class Bridge:
         host, port = settings.mqtt_address
         self.ingestor = Ingestor(tz=settings.display_timezone, batch_size=settings.plug_batch_size)
         self.client = MqttClient(host, port, settings.mqtt_client_id, on_message=self._on_message,
-                                 version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S)
+                                 version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S,
+                                 username=settings.mqtt_username or None,
+                                 password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None)
         self.connected = asyncio.Event()
         self.connections = 0
         self.dispatcher = CommandDispatcher(confirm_s=settings.plug_command_confirm_seconds,

@@ -303,6 +303,10 @@ class PlugPaired:
     plug: Plug
     token: str | None = strawberry.field(
         description="HTTP-push plugs only: the token the bridge sends with readings. Shown once; store it now.")
+    mqtt_username: str | None = strawberry.field(
+        default=None, description="MQTT plugs only: the user name to set in the device's MQTT settings.")
+    mqtt_password: str | None = strawberry.field(
+        default=None, description="MQTT plugs only: the device's MQTT password. Shown once; enter it now.")
 
 
 @public_type

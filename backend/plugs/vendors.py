@@ -46,6 +46,8 @@ COMMAND_SUBSCRIPTIONS: tuple[str, ...] = ("cmnd/+/POWER", "shellies/+/relay/0/co
 
 # First topic levels owned by Tasmota / Shelly Gen1; never read as a Gen2 prefix.
 _RESERVED = frozenset({"tele", "stat", "cmnd", "shellies"})
+#: never accepted as a Gen2 topic prefix at pairing (its account could write these trees)
+RESERVED_PREFIXES = _RESERVED | {"tasmota", "homeassistant", BRIDGE_RPC_SRC}
 _ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
 _ON_OFF = {"ON": True, "OFF": False}
 _SHELLY_RELAY = {"on": True, "off": False, "overpower": False}  # overpower: relay tripped off

@@ -354,7 +354,7 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
     # reachable only through plugs(householdId) / plug(id), i.e. by the household's members, operators
     "Plug": {
         "public": ("id", "name", "vendor", "pairedAt", "unpairedAt", "online", "lastSeenAt", "powerW", "relayOn", "lastCommand", "standby",
-                   "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly", "drAutomation"),
+                   "clockOff", "exporting", "returnedKwh", "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly", "drAutomation"),
         "D": ("deviceId",),  # what pairing uses: parents and operators
     },
 }
@@ -1549,7 +1549,7 @@ query Plugs($hA1: ID!, $hA2: ID!, $hB: ID!, $pA1: ID!, $pA2: ID!, $pB: ID!) {
   pA2: plug(id: $pA2) { __typename ...Plg }
   pB: plug(id: $pB) { __typename ...Plg }
 }
-fragment Plg on Plug { __typename id name vendor deviceId pairedAt unpairedAt online lastSeenAt powerW relayOn
+fragment Plg on Plug { __typename id name vendor deviceId pairedAt unpairedAt online lastSeenAt powerW relayOn clockOff exporting returnedKwh
   lastCommand { id on status attempts purpose createdAt sentAt finishedAt error }
   standby { watts kwhPerYear wonPerYear nightHours }
   todayKwh todayCoverage monthKwh monthCoverage drAutomation

@@ -39,7 +39,7 @@ class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         host, port = settings.mqtt_address
-        self.ingestor = Ingestor(tz=settings.display_timezone, batch_size=settings.plug_batch_size)
+        self.ingestor = Ingestor(batch_size=settings.plug_batch_size)
         self.client = MqttClient(host, port, settings.mqtt_client_id, on_message=self._on_message,
                                  version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S,
                                  username=settings.mqtt_username or None,

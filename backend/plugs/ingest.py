@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -23,6 +22,7 @@ from prometheus_client import Counter as PromCounter
 from tortoise.transactions import in_transaction
 
 from backend.plugs import commands, store
+from backend.plugs.clock import DeviceClocks, Placement
 from backend.plugs.models import Plug
 from backend.plugs.readings import (
     Availability,
@@ -44,6 +44,9 @@ REJECTS = PromCounter("pvpp_plug_rejects_total", "Plug messages or readings reje
 FLUSH_ERRORS = PromCounter("pvpp_plug_flush_errors_total", "Failed batch writes (retried).", registry=METRICS)
 
 Ack = Callable[[], None]
+EXPORT_NOISE_W = 1.0  # a plug reading a little below 0 W is idle, not feeding in
+_DIRECTORY_COLUMNS = ("id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on",
+                      "clock_offset_min", "clock_off")
 
 
 class DeviceDirectory:
@@ -67,7 +70,7 @@ class DeviceDirectory:
         query = Plug.all().order_by("changed_at")
         if self._since is not None:
             query = query.filter(changed_at__gte=self._since)
-        rows = await query.values("id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on")
+        rows = await query.values(*_DIRECTORY_COLUMNS)
         for row in rows:
             self._apply(row)
             self._since = row["changed_at"]
@@ -79,6 +82,8 @@ class DeviceDirectory:
                 self.state.pop((row["id"], kind), None)
             else:
                 self.state[(row["id"], kind)] = row[column]
+        if "clock_off" in row:
+            self.state[(row["id"], "clock")] = (row["clock_offset_min"], row["clock_off"])
         key = (str(row["vendor"]), row["device_id"])
         if row["unpaired_at"] is None:
             self.active[key] = row["id"]
@@ -102,8 +107,7 @@ class DeviceDirectory:
         if now - self._misses.get(key, -1e9) < self.miss_ttl:
             return found
         self._misses[key] = now
-        for row in await Plug.filter(vendor=vendor, device_id=device_id).order_by("id").values(
-                "id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on"):
+        for row in await Plug.filter(vendor=vendor, device_id=device_id).order_by("id").values(*_DIRECTORY_COLUMNS):
             self._apply(row)
         return self.lookup(vendor, device_id)
 
@@ -114,6 +118,8 @@ class Batch:
     rejects: Counter = field(default_factory=Counter)
     availability: dict[int, tuple[bool, datetime]] = field(default_factory=dict)
     relays: dict[int, tuple[bool, datetime]] = field(default_factory=dict)
+    clocks: dict[int, tuple[int | None, bool | None, datetime]] = field(default_factory=dict)
+    exports: dict[int, tuple[bool, float | None, datetime]] = field(default_factory=dict)
     acks: list[Ack] = field(default_factory=list)
     pending_lookups: list = field(default_factory=list)
 
@@ -141,10 +147,10 @@ def _vendor_of_topic(topic: str) -> str:
 class Ingestor:
     """Buffers parsed messages and writes them in batches (see the module docstring)."""
 
-    def __init__(self, *, tz: str = "Asia/Seoul", batch_size: int = 5_000, flush_interval: float = 0.2,
+    def __init__(self, *, batch_size: int = 5_000, flush_interval: float = 0.2,
                  directory: DeviceDirectory | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.tz = ZoneInfo(tz)
+        self.clocks = DeviceClocks()
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.directory = directory or DeviceDirectory()
         self.clock = clock
@@ -168,7 +174,7 @@ class Ingestor:
             self._last_stamp = received_at
         batch = self.batch
         try:
-            parsed = parse_mqtt(topic, payload, received_at, self.tz)
+            parsed = parse_mqtt(topic, payload, received_at)
         except Rejected as exc:
             batch.rejects[(_vendor_of_topic(topic), exc.reason.value)] += 1
         except Exception as exc:  # a parser bug must not take the bridge down  # noqa: BLE001
@@ -176,20 +182,33 @@ class Ingestor:
             batch.rejects[(_vendor_of_topic(topic), RejectReason.MALFORMED.value)] += 1
         else:
             if not isinstance(parsed, Ignored):
+                placed = None
+                if type(parsed) is Reading and parsed.clock is not None:
+                    placed = self.clocks.place((parsed.vendor, parsed.device_id), parsed.clock, received_at)
                 found = self.directory.lookup(parsed.vendor.value, parsed.device_id)
                 if isinstance(found, int):
-                    self._take(batch, found, parsed, received_at)
+                    self._take(batch, found, parsed, received_at, placed)
                 else:
-                    batch.pending_lookups.append((parsed, received_at))
+                    batch.pending_lookups.append((parsed, received_at, placed))
         if ack is not None:
             batch.acks.append(ack)
         if len(batch.rows) + len(batch.acks) >= self.batch_size:
             self._full.set()
 
     @staticmethod
-    def _take(batch: Batch, plug_id: int, parsed, received_at: datetime) -> None:
+    def _take(batch: Batch, plug_id: int, parsed, received_at: datetime, placed: Placement | None = None) -> None:
         if isinstance(parsed, Reading):
-            batch.rows.append(store.StoredRow(plug_id, parsed.ts, parsed.power_w, parsed.counter_wh, received_at))
+            ts, power_w = parsed.ts, parsed.power_w
+            if placed is not None:
+                ts = placed.ts
+                batch.clocks[plug_id] = (placed.offset_min, placed.off, received_at)
+            if parsed.returned_wh is not None or (power_w is not None and power_w < 0):
+                # feeding in: the reading keeps consumption only (0 W), the export goes on the plug
+                exporting = power_w is not None and power_w < -EXPORT_NOISE_W
+                batch.exports[plug_id] = (exporting, parsed.returned_wh, received_at)
+                if power_w is not None and power_w < 0:
+                    power_w = 0.0
+            batch.rows.append(store.StoredRow(plug_id, ts, power_w, parsed.counter_wh, received_at))
             if parsed.relay_on is not None:
                 batch.relays[plug_id] = (parsed.relay_on, received_at)
         elif isinstance(parsed, Availability):
@@ -226,14 +245,16 @@ class Ingestor:
         batch.rejects += newer.rejects
         batch.availability.update(newer.availability)
         batch.relays.update(newer.relays)
+        batch.clocks.update(newer.clocks)
+        batch.exports.update(newer.exports)
         batch.acks += newer.acks
         batch.pending_lookups += newer.pending_lookups
 
     async def _write(self, batch: Batch) -> FlushResult:
-        for parsed, received_at in batch.pending_lookups:
+        for parsed, received_at, placed in batch.pending_lookups:
             found = await self.directory.lookup_or_load(parsed.vendor.value, parsed.device_id)
             if isinstance(found, int):
-                self._take(batch, found, parsed, received_at)
+                self._take(batch, found, parsed, received_at, placed)
             else:
                 batch.rejects[(parsed.vendor.value, found.value)] += 1
         batch.pending_lookups = []
@@ -261,10 +282,29 @@ class Ingestor:
                     await conn.execute_many(
                         f"UPDATE plug SET {column} = {marks[0]}, {changed} = {marks[1]}, changed_at = {marks[2]} "
                         f"WHERE id = {marks[3]}", rows)
+            clock_rows = [[offset, off, at, at, plug_id] for plug_id, (offset, off, at) in batch.clocks.items()
+                          if known.get((plug_id, "clock")) != (offset, off)]
+            if clock_rows:
+                m = ("$1", "$2", "$3", "$4", "$5") if pg else ("?",) * 5
+                await conn.execute_many(
+                    f"UPDATE plug SET clock_offset_min = {m[0]}, clock_off = {m[1]}, clock_changed_at = {m[2]}, "
+                    f"changed_at = {m[3]} WHERE id = {m[4]}", clock_rows)
+            export_rows = [[exporting, returned, exporting, at, plug_id]
+                           for plug_id, (exporting, returned, at) in batch.exports.items()
+                           if known.get((plug_id, "export")) != (exporting, returned)]
+            if export_rows:
+                m = ("$1", "$2", "$3", "$4", "$5") if pg else ("?",) * 5
+                await conn.execute_many(
+                    f"UPDATE plug SET exporting = {m[0]}, returned_wh = COALESCE({m[1]}, returned_wh), "
+                    f"feeds_in = (feeds_in OR {m[2]}), changed_at = {m[3]} WHERE id = {m[4]}", export_rows)
         for plug_id, (online, _) in batch.availability.items():
             known[(plug_id, "online")] = online
         for plug_id, (on, _) in batch.relays.items():
             known[(plug_id, "relay")] = on
+        for plug_id, (offset, off, _) in batch.clocks.items():
+            known[(plug_id, "clock")] = (offset, off)
+        for plug_id, (exporting, returned, _) in batch.exports.items():
+            known[(plug_id, "export")] = (exporting, returned)
         return FlushResult(stored, duplicates, dict(rejects))
 
     async def _insert(self, conn, rows: list[store.StoredRow]) -> int:

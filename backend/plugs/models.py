@@ -40,6 +40,11 @@ class Plug(Model):
     clock_offset_min = fields.IntField(null=True)
     clock_off = fields.BooleanField(null=True)
     clock_changed_at = fields.DatetimeField(null=True)
+    # feed-in (balcony solar): exporting now, ever exported (never earns savings), the device's
+    # returned-energy counter (Gen2 ret_aenergy, Tasmota ExportActive) in Wh
+    exporting = fields.BooleanField(null=True)
+    feeds_in = fields.BooleanField(default=False)
+    returned_wh = fields.FloatField(null=True)
     # a parent's consent that DR events may switch this plug off (never a fridge without it)
     dr_automation = fields.BooleanField(default=False)
     changed_at = fields.DatetimeField(auto_now=True)

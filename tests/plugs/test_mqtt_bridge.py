@@ -97,9 +97,10 @@ async def test_vendor_payloads_through_mosquitto_to_kwh(db, broker):
     await device.connect()
     now = datetime.now(UTC).replace(microsecond=0)
     try:
-        # Tasmota: the documented SENSOR payload (Total 3.705 kWh), stamped with device time 5 min apart
+        # Tasmota: the documented SENSOR payload (Total 3.705 kWh), stamped with device time 1 min apart
+        # (within 90 s of receipt, so the bridge learns the device's zone and keeps its times)
         sensor = json.loads((FIXTURES / "tasmota_sensor.json").read_text())
-        for minutes_ago, total in ((6, 3.705), (1, 3.715)):
+        for minutes_ago, total in ((1, 3.705), (0, 3.715)):
             sensor["Time"] = (now - timedelta(minutes=minutes_ago)).astimezone(SEOUL).strftime("%Y-%m-%dT%H:%M:%S")
             sensor["ENERGY"]["Total"] = total
             await device.publish(f"tele/{ids[Vendor.TASMOTA]}/SENSOR", json.dumps(sensor).encode(), qos=1)

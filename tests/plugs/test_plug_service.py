@@ -283,3 +283,16 @@ async def test_two_bridges_keep_the_relay_state_right(db):
         bridge.submit(*render_switch_state(Vendor.TASMOTA, "tasmota_SHARE1", on))
         await bridge.flush()
         assert (await Plug.get(id=plug.id)).relay_on is on
+
+
+
+async def _reading_times(plug_id: int) -> list[datetime]:
+    """The stored readings' times of one plug (last 8 days to 1 day ahead)."""
+    from tortoise import Tortoise
+
+    from backend.plugs import store
+
+    now = datetime.now(UTC)
+    samples = await store.samples_between(Tortoise.get_connection("default"), plug_id,
+                                          now - timedelta(days=8), now + timedelta(days=1))
+    return [s.ts for s in samples]

@@ -25,6 +25,16 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='Plug',
+            name='exporting',
+            field=fields.BooleanField(null=True),
+        ),
+        ops.AddField(
+            model_name='Plug',
+            name='feeds_in',
+            field=fields.BooleanField(default=False),
+        ),
+        ops.AddField(
+            model_name='Plug',
             name='mqtt_password_hash',
             field=fields.CharField(null=True, max_length=200),
         ),
@@ -32,5 +42,10 @@ class Migration(migrations.Migration):
             model_name='Plug',
             name='mqtt_username',
             field=fields.CharField(null=True, max_length=32),
+        ),
+        ops.AddField(
+            model_name='Plug',
+            name='returned_wh',
+            field=fields.FloatField(null=True),
         ),
     ]

@@ -51,7 +51,7 @@ class Bridge:
 
     def _on_message(self, topic: str, payload: bytes, qos: int, packet_id: int | None, dup: bool) -> None:
         ack = partial(self.client.ack, packet_id) if packet_id is not None else None
-        self.ingestor.submit(topic, payload, ack)
+        self.ingestor.submit(topic, payload, ack, dup=dup)
 
     async def _keep_connected(self, stop: asyncio.Event) -> None:
         delay = 0.2

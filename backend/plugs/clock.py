@@ -7,12 +7,13 @@ minutes. A reading is never dropped because of its device clock. Per device the 
 
 * for a naive clock (Tasmota ``Time``): the zone offset, the difference between the device's
   time and the broker's receive time rounded to 15 minutes, taken from messages that arrive
-  within ``TOLERANCE`` of the device's time under that offset (live ones). Delivery is never
-  early, so a queued (late) message can only suggest a *smaller* offset: a larger candidate is
-  adopted at once (DST starts, or the first live message), a smaller one when the device's
-  clock jumps back (DST ended) or after it has been seen for ``DST_CONFIRM`` of receive time
-  (DST ended while the device was away) — a backlog burst, whose clock runs forward and which
-  drains in seconds, cannot move it.
+  within ``TOLERANCE`` of the device's time under that offset (live ones). An offset is adopted
+  once live messages have shown it for ``LEARN_SPAN`` of receive time (until then readings get
+  their receive time): a backlog burst drains in seconds, so a message queued for 15 minutes
+  cannot teach a wrong one. Delivery is never early, so a queued message can only suggest a
+  *smaller* offset: that one is adopted only when the device's clock jumps back (DST ended) or
+  after ``DST_CONFIRM`` (DST ended while the device was away). The learned offset is kept on
+  the plug row, so a restarted bridge places a queued backlog right away.
 * the clock is *off* when it is unset (before 2016), ahead of the receive time, older than the
   broker keeps sessions (7 days), or — naive clocks — messages disagree with every zone offset
   by more than ``TOLERANCE`` for ``OFF_WINDOW`` of receive time (at least ``OFF_AFTER`` in a
@@ -31,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 TOLERANCE_S = 90.0
 QUARTER_S = 900
 DST_CONFIRM = timedelta(minutes=20)
+LEARN_SPAN = timedelta(seconds=60)
 OFF_AFTER = 3
 ZONE_MIN_S, ZONE_MAX_S = -12 * 3600, 14 * 3600  # the zone offsets that exist
 OFF_WINDOW = timedelta(minutes=10)
@@ -42,8 +44,8 @@ _CLOCK_SET_SINCE_NAIVE = CLOCK_SET_SINCE.replace(tzinfo=None)
 @dataclass(slots=True)
 class _State:
     offset_s: int | None = None       # learned zone offset of a naive clock
-    lower: int | None = None          # a smaller offset seen on live messages (DST end?) ...
-    lower_since: datetime | None = None  # ... since this receive time
+    pending: int | None = None        # another offset seen on live messages (learning, DST) ...
+    pending_since: datetime | None = None  # ... since this receive time
     misses: int = 0                   # naive: messages in a row fitting no zone offset ...
     miss_since: datetime | None = None  # ... since this receive time
     off: bool | None = None
@@ -61,13 +63,19 @@ class Placement:
 class DeviceClocks:
     """Per-device clock knowledge of one bridge (memory only, no I/O)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed=None) -> None:
         self._states: dict[object, _State] = {}
+        #: ``seed(key)``: a zone offset in minutes learned earlier (kept in the database), so a
+        #: restarted bridge places a queued backlog right before any live message arrives
+        self._seed = seed
 
     def place(self, key: object, clock: datetime, received_at: datetime) -> Placement:
         state = self._states.get(key)
         if state is None:
             state = self._states[key] = _State()
+            if self._seed is not None and clock.tzinfo is None:
+                offset_min = self._seed(key)
+                state.offset_s = None if offset_min is None else offset_min * 60
         if clock.tzinfo is None:
             return self._naive(state, clock, received_at)
         return self._aware(state, clock, received_at)
@@ -87,27 +95,29 @@ class DeviceClocks:
         if clock < _CLOCK_SET_SINCE_NAIVE:
             state.off, state.misses = True, OFF_AFTER
             return Placement(received_at, False, _minutes(state.offset_s), True)
-        diff = (clock.replace(tzinfo=UTC) - received_at).total_seconds()
+        as_utc = clock.replace(tzinfo=UTC)
+        diff = (as_utc - received_at).total_seconds()
         candidate = round(diff / QUARTER_S) * QUARTER_S
         if abs(diff - candidate) <= TOLERANCE_S and ZONE_MIN_S <= candidate <= ZONE_MAX_S:  # live, synced
-            last, state.last_clock = state.last_clock, clock
-            if state.offset_s is None or candidate > state.offset_s:
-                state.offset_s, state.lower = candidate, None  # first fit, or DST started
-            elif candidate < state.offset_s:
-                jumped_back = last is not None and last - clock > timedelta(minutes=10)
-                if jumped_back or (state.lower == candidate and state.lower_since is not None
-                                   and received_at - state.lower_since >= DST_CONFIRM):
-                    state.offset_s, state.lower = candidate, None  # DST ended
-                else:  # a message queued for a multiple of 15 minutes, or DST ended unseen
-                    if state.lower != candidate:
-                        state.lower, state.lower_since = candidate, received_at
-                    return Placement(clock.replace(tzinfo=UTC) - timedelta(seconds=state.offset_s), True,
-                                     _minutes(state.offset_s), state.off)
-            else:
-                state.lower = None
             state.misses, state.miss_since, state.off = 0, None, False
-            return Placement(clock.replace(tzinfo=UTC) - timedelta(seconds=candidate), True,
-                             _minutes(state.offset_s), False)
+            last, state.last_clock = state.last_clock, clock
+            if candidate == state.offset_s:
+                state.pending = None
+                return Placement(as_utc - timedelta(seconds=candidate), True, _minutes(candidate), False)
+            if state.pending != candidate:
+                state.pending, state.pending_since = candidate, received_at
+            held = received_at - state.pending_since
+            if state.offset_s is not None and candidate < state.offset_s:
+                jumped_back = last is not None and last - clock > timedelta(minutes=10)
+                if jumped_back or held >= DST_CONFIRM:  # DST ended (seen, or while away)
+                    state.offset_s, state.pending = candidate, None
+                    return Placement(as_utc - timedelta(seconds=candidate), True, _minutes(candidate), False)
+                # a message queued for a multiple of 15 minutes: the learned offset holds
+                return Placement(as_utc - timedelta(seconds=state.offset_s), True, _minutes(state.offset_s), False)
+            if held >= LEARN_SPAN:  # first learning, or DST started: seen long enough
+                state.offset_s, state.pending = candidate, None
+                return Placement(as_utc - timedelta(seconds=candidate), True, _minutes(candidate), False)
+            return Placement(received_at, False, _minutes(state.offset_s), False)
         # a late (queued) message, or a clock that is wrong: only persistence tells them apart
         if state.miss_since is None:
             state.miss_since = received_at
@@ -116,7 +126,7 @@ class DeviceClocks:
             state.off = True
         if state.off or state.offset_s is None:
             return Placement(received_at, False, _minutes(state.offset_s), state.off)
-        ts = clock.replace(tzinfo=UTC) - timedelta(seconds=state.offset_s)
+        ts = as_utc - timedelta(seconds=state.offset_s)
         lag = (received_at - ts).total_seconds()
         if -TOLERANCE_S <= lag <= MAX_AGE.total_seconds():
             return Placement(ts, True, _minutes(state.offset_s), state.off)

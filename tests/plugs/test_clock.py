@@ -24,8 +24,19 @@ def test_a_tasmota_left_at_its_default_zone_is_placed_right_in_seoul():
     clocks = DeviceClocks()
     measured = utc(2026, 1, 10, 3, 0, 0)  # 12:00 in Seoul, 04:00 on the device (CET)
     at = measured + timedelta(seconds=1.4)
-    p = clocks.place(KEY, tasmota_time(measured), at)
-    assert (p.ts, p.device_time, p.offset_min, p.off) == (measured, True, 60, False)
+    p = clocks.place(KEY, tasmota_time(measured), at)  # not learned yet: the receive time
+    assert (p.ts, p.device_time, p.offset_min, p.off) == (at, False, None, False)
+    later = measured + timedelta(seconds=60)  # the same offset for a minute: learned
+    p = clocks.place(KEY, tasmota_time(later), later + timedelta(seconds=1.4))
+    assert (p.ts, p.device_time, p.offset_min, p.off) == (later, True, 60, False)
+
+
+def test_a_burst_of_queued_messages_teaches_no_wrong_offset():
+    clocks, now = DeviceClocks(), utc(2026, 1, 10, 3, 20, 0)
+    out = [clocks.place(KEY, tasmota_time(now - timedelta(seconds=1200 - i)), now + timedelta(milliseconds=i))
+           for i in range(1200)]  # 20 minutes of readings arrive within 1.2 s, nothing learned before
+    assert all(not p.device_time and p.offset_min is None for p in out)
+    assert len({p.ts for p in out}) == 1200  # receipt stamps: no two readings collide
 
 
 def test_unset_clocks_give_the_receive_time_and_are_flagged():
@@ -36,12 +47,11 @@ def test_unset_clocks_give_the_receive_time_and_are_flagged():
     assert (p.ts, p.device_time, p.off) == (at, False, True)
     # once synced, the flag clears with the first reading
     p = clocks.place(KEY, tasmota_time(at), at + timedelta(seconds=1))
-    assert (p.ts, p.off) == (at, False)
+    assert (p.ts, p.off) == (at + timedelta(seconds=1), False)
 
 
 def test_a_backlog_after_an_outage_keeps_the_device_times():
-    clocks, start = DeviceClocks(), utc(2026, 1, 10, 3, 0, 0)
-    clocks.place(KEY, tasmota_time(start), start)  # learns +60 min from a live message
+    clocks, start = DeviceClocks(seed=lambda key: 60), utc(2026, 1, 10, 3, 0, 0)  # learned earlier
     delivered = start + timedelta(hours=2)  # the bridge was away; the broker queued 1 per 10 s
     for i in range(1, 700):
         measured = start + timedelta(seconds=10 * i)
@@ -74,7 +84,7 @@ def test_an_aware_clock_ahead_or_too_old_is_not_trusted():
 
 
 def _run_across(start: datetime, minutes: int) -> list:
-    clocks, out = DeviceClocks(), []
+    clocks, out = DeviceClocks(seed=lambda key: start.astimezone(BERLIN).utcoffset().seconds // 60), []
     for m in range(minutes):
         measured = start + timedelta(minutes=m)
         out.append((measured, clocks.place(KEY, tasmota_time(measured), measured + timedelta(seconds=2))))
@@ -86,14 +96,16 @@ def test_dst_end_and_start_on_the_device_never_misplace_a_reading():
     autumn = _run_across(utc(2026, 10, 25, 0, 0), 120)
     spring = _run_across(utc(2026, 3, 29, 0, 0), 120)
     for measured, p in autumn + spring:
-        assert p.ts == measured and p.device_time and not p.off
+        assert not p.off
+        # device-timed, or for the minute DST starts (a new offset not yet confirmed) its receipt
+        assert (p.ts, p.device_time) == (measured, True) or p.ts == measured + timedelta(seconds=2)
+    assert sum(not p.device_time for _, p in autumn + spring) == 1
     assert autumn[0][1].offset_min == 120 and autumn[-1][1].offset_min == 60  # re-learned after 20 min
     assert spring[0][1].offset_min == 60 and spring[-1][1].offset_min == 120
 
 
 def test_dst_ended_while_the_device_was_away_is_learned_after_a_while():
-    clocks, start = DeviceClocks(), utc(2026, 10, 24, 23, 0)
-    clocks.place(KEY, tasmota_time(start), start)  # CEST, +120
+    clocks, start = DeviceClocks(seed=lambda key: 120), utc(2026, 10, 24, 23, 0)  # learned in CEST
     back = utc(2026, 10, 25, 3, 0)  # offline across the change, back in CET (+60): clock ran forward
     out = [clocks.place(KEY, tasmota_time(back + timedelta(minutes=m)), back + timedelta(minutes=m, seconds=2))
            for m in range(0, 30)]
@@ -120,13 +132,16 @@ async def test_the_bridge_stores_wrong_zone_and_unset_clocks_at_the_right_time(d
     ingestor = Ingestor()
     await ingestor.directory.refresh()
     sensor = '{"Time":"%s","ENERGY":{"Total":1.5,"Power":40}}'
+    before = now - timedelta(seconds=60)  # the bridge has seen this device's clock for a minute
+    ingestor.submit("tele/tasmota_cet/SENSOR", (sensor % tasmota_time(before).isoformat()).encode(),
+                    received_at=before + timedelta(seconds=1))
     ingestor.submit("tele/tasmota_cet/SENSOR", (sensor % tasmota_time(now).isoformat()).encode(),
                     received_at=now + timedelta(seconds=1))
     ingestor.submit("tele/tasmota_nontp/SENSOR", (sensor % "1970-01-01T00:00:03").encode(),
                     received_at=now + timedelta(seconds=1))
     result = await ingestor.flush()
-    assert result.stored == 2 and not result.rejects
-    assert await _reading_times(plugs[0].id) == [now]
+    assert result.stored == 3 and not result.rejects
+    assert await _reading_times(plugs[0].id) == [before + timedelta(seconds=1), now]
     assert await _reading_times(plugs[1].id) == [now + timedelta(seconds=1)]
     cet, nontp = [await Plug.get(id=p.id) for p in plugs]
     assert (cet.clock_offset_min, cet.clock_off) == (60 if now.astimezone(BERLIN).utcoffset().seconds == 3600

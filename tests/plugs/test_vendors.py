@@ -51,8 +51,13 @@ def rejected(reason: RejectReason, topic: str, payload: bytes | str, at=None) ->
 # --- documented payloads ---------------------------------------------------------------
 
 def placed(r: Reading, at: datetime) -> datetime:
-    """The time a fresh bridge gives the reading (see tests/plugs/test_clock.py)."""
-    return DeviceClocks().place((r.vendor, r.device_id), r.clock, at).ts if r.clock else r.ts
+    """The time a bridge gives the reading once it has seen the device's clock for a minute
+    (see tests/plugs/test_clock.py)."""
+    if r.clock is None:
+        return r.ts
+    clocks, minute = DeviceClocks(), timedelta(seconds=60)
+    clocks.place((r.vendor, r.device_id), r.clock - minute, at - minute)
+    return clocks.place((r.vendor, r.device_id), r.clock, at).ts
 
 
 def test_tasmota_sensor_fixture_keeps_the_naive_device_clock():

@@ -37,6 +37,7 @@ class RejectReason(enum.StrEnum):
     REPLAYED = "replayed"              # an HTTP push batch id seen before
     BAD_TOKEN = "bad_token"            # HTTP push with a wrong plug token
     OVERSIZED = "oversized"            # payload larger than accepted
+    UNSUPPORTED_CHANNEL = "unsupported_channel"  # a second outlet/meter (switch:1, relay/1, emeter)
 
 
 class Rejected(Exception):

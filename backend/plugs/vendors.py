@@ -38,9 +38,10 @@ BRIDGE_RPC_SRC = "pvpp-bridge"
 
 SUBSCRIPTIONS: tuple[str, ...] = (
     "tele/+/SENSOR", "tele/+/LWT", "tele/+/STATE", "stat/+/POWER", "stat/+/RESULT",
-    "shellies/+/relay/0/power", "shellies/+/relay/0/energy", "shellies/+/relay/0",
-    "shellies/+/online",
-    "+/status/switch:0", "+/online", "+/events/rpc",
+    "shellies/+/relay/+/power", "shellies/+/relay/+/energy", "shellies/+/relay/0",
+    "shellies/+/emeter/+/power", "shellies/+/online",
+    "+/status/switch:0", "+/status/switch:1", "+/status/switch:2", "+/status/switch:3", "+/status/em:0",
+    "+/online", "+/events/rpc",
 )
 COMMAND_SUBSCRIPTIONS: tuple[str, ...] = ("cmnd/+/POWER", "shellies/+/relay/0/command", "+/rpc")
 
@@ -132,6 +133,17 @@ def _signed_power(value: object) -> float:
             raise Rejected(_R.SPIKE, f"power {watts} W below -{MAX_PLUG_POWER_W} W")
         return watts
     return _power(value)
+
+
+def _channels(value: object, what: str, conv) -> object:
+    """A per-channel list or object summed (each value checked); a scalar as it is."""
+    t = type(value)
+    if t is list or t is dict:
+        values = value if t is list else list(value.values())
+        if not values:
+            raise Rejected(_R.WRONG_TYPE, f"{what} has no channels")
+        return sum(conv(v) for v in values)
+    return value
 
 
 def _opt(value: object, conv) -> float | None:
@@ -245,13 +257,11 @@ def _tasmota_tele(topic, device, kind, payload, received_at) -> Parsed:
         if energy is None:
             return Ignored(topic)
         energy = _obj(energy, "ENERGY")
-        power = energy.get("Power")
-        if type(power) is list:  # multi-channel devices: one value per channel
-            if not power:
-                raise Rejected(_R.WRONG_TYPE, "Power is an empty list")
-            power = power[0]
-        power_w = _opt(power, _signed_power)
-        counter_kwh = _opt(energy.get("Total"), lambda v: _num(v, "Total"))
+        # multi-channel devices send one value per channel (a list, or an object by channel):
+        # the plug is the whole device, so channels are summed, like Tasmota's scalar Total
+        power_w = _opt(_channels(energy.get("Power"), "Power", _signed_power), _signed_power)
+        counter_kwh = _opt(_channels(energy.get("Total"), "Total", lambda v: _num(v, "Total")),
+                           lambda v: _num(v, "Total"))
         export_kwh = energy.get("ExportActive")
         returned_wh = None if export_kwh is None or type(export_kwh) is list else _num(export_kwh, "ExportActive") * 1000.0
         if power_w is None and counter_kwh is None:
@@ -309,6 +319,9 @@ def _shelly_gen1(topic, parts, payload, received_at) -> Parsed:
                 raise Rejected(_R.MALFORMED, "online is not true/false")
             return Availability(Vendor.SHELLY_GEN1, device, online)
         return Ignored(topic)
+    if parts[2] == "emeter" or (parts[2] == "relay" and parts[3] != "0" and n == 5
+                                and parts[4] in ("power", "energy")):
+        raise Rejected(_R.UNSUPPORTED_CHANNEL, topic[:100])
     if parts[2] != "relay" or parts[3] != "0":
         return Ignored(topic)
     if n == 4:
@@ -339,6 +352,8 @@ def _shelly_gen2(topic, device, parts, payload, received_at) -> Parsed:
         if parts[2] == "switch:0":
             sw = _obj(_json(payload), "switch:0")
             return _gen2_switch(topic, device, sw, received_at, None)
+        if parts[2].startswith(("switch:", "em:", "em1:", "pm1:")):
+            raise Rejected(_R.UNSUPPORTED_CHANNEL, topic[:100])
         return Ignored(topic)
     elif parts[1] == "events" and parts[2] == "rpc":
         frame = _obj(_json(payload), "frame")
@@ -347,6 +362,9 @@ def _shelly_gen2(topic, device, parts, payload, received_at) -> Parsed:
         params = _obj(frame.get("params"), "params")
         sw = params.get("switch:0")
         if sw is None:
+            if any(k.startswith(("switch:", "em:", "em1:", "pm1:")) and type(v) is dict
+                   and ("apower" in v or "aenergy" in v or "act_power" in v) for k, v in params.items()):
+                raise Rejected(_R.UNSUPPORTED_CHANNEL, "metering of another channel")
             return Ignored(topic)
         sw = _obj(sw, "switch:0")
         if sw.get("apower") is None and sw.get("aenergy") is None:

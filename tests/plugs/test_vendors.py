@@ -86,10 +86,15 @@ def test_tasmota_total_kwh_to_wh():
     assert r.counter_wh == 1234.0 and r.power_w == 0.0
 
 
-def test_tasmota_multichannel_power_takes_channel_0():
+def test_tasmota_multichannel_is_read_as_the_whole_device():
+    # Power per channel, Total already summed by Tasmota: the plug is the sum of its channels
     at = utc(2024, 5, 1, 3, 0, 30)
     r = parse("tele/dual/SENSOR", fixture("tasmota_sensor_multichannel.json"), at)
-    assert (placed(r, at), r.power_w, r.counter_wh) == (utc(2024, 5, 1, 3, 0, 0), 42.0, 512.0)
+    assert (placed(r, at), r.power_w, r.counter_wh) == (utc(2024, 5, 1, 3, 0, 0), 49.0, 512.0)
+    r = parse("tele/dual/SENSOR", '{"ENERGY":{"Total":[0.25,0.5,0],"Power":[298,7,0]}}', at)
+    assert (r.power_w, r.counter_wh) == (305.0, 750.0)
+    r = parse("tele/dual/SENSOR", '{"ENERGY":{"Total":{"1":0.25,"2":0.5},"Power":{"1":10,"2":-4}}}', at)
+    assert (r.power_w, r.counter_wh) == (6.0, 750.0)
 
 
 def test_tasmota_time_with_offset_is_respected():
@@ -195,7 +200,6 @@ def test_shelly_gen2_online_other_methods_and_components():
     for topic, payload in [
         (f"{GEN2}/events/rpc", '{"src":"x","method":"NotifyEvent","params":{"ts":1,"events":[]}}'),
         (f"{GEN2}/status/sys", '{"mac":"E86BEAE8A1B0"}'),
-        (f"{GEN2}/status/switch:1", '{"id":1,"apower":5}'),
         (f"{GEN2}/rpc", '{"id":1,"src":"pvpp-bridge","method":"Switch.Set","params":{"id":0,"on":true}}'),
     ]:
         assert parse(topic, payload) == Ignored(topic)
@@ -231,8 +235,14 @@ STATUS = f"{GEN2}/status/switch:0"
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Power":"5"}}'),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Power":true}}'),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Total":false}}'),
-    (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Total":[1.0,2.0]}}'),
+    (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Total":[1.0,"2"]}}'),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Power":[]}}'),
+    (R.UNSUPPORTED_CHANNEL, f"{GEN2}/status/switch:1", '{"id":1,"apower":5}'),
+    (R.UNSUPPORTED_CHANNEL, f"{GEN2}/status/em:0", '{"id":0,"a_act_power":5}'),
+    (R.UNSUPPORTED_CHANNEL, f"{GEN2}/events/rpc",
+     '{"method":"NotifyStatus","params":{"ts":1,"switch:2":{"id":2,"apower":5}}}'),
+    (R.UNSUPPORTED_CHANNEL, "shellies/shellyswitch25-1/relay/1/power", "12.5"),
+    (R.UNSUPPORTED_CHANNEL, "shellies/shellyem-1/emeter/0/power", "412.5"),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Power":[[1]]}}'),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":[1,2]}'),
     (R.WRONG_TYPE, SENSOR, "[1,2,3]"),

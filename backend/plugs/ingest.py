@@ -233,10 +233,15 @@ class Ingestor:
         if recent is None:
             recent = self._recent[key] = deque(maxlen=RECENT_PER_DEVICE)
         else:
-            resend = reading.counter_wh is not None  # a steady power value alone may repeat
-            for sig, at in recent:
-                if sig == signature and (dup or (resend and received_at - at <= RESEND_WINDOW)):
+            if dup:
+                if signature in (sig for sig, _ in recent):
                     return None
+            elif reading.counter_wh is not None:  # a steady power value alone may repeat
+                for sig, at in reversed(recent):  # newest first: usually one look
+                    if received_at - at > RESEND_WINDOW:
+                        break
+                    if sig == signature:
+                        return None
         recent.append((signature, received_at))
         return dup
 

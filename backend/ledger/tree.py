@@ -44,6 +44,12 @@ def is_stored_level(level: int) -> bool:
     return level > 0 and level % STRIDE == 0
 
 
+def key_ranges(size: int) -> list[tuple[int, int]]:
+    """Half-open key ranges of every node a tree of ``size`` leaves stores (any other is extra)."""
+    return [(node_key(level, 0), node_key(level, 0) + (size >> level))
+            for level in range(STRIDE, max(size.bit_length(), 1), STRIDE) if size >> level]
+
+
 # --- writing -------------------------------------------------------------
 
 

@@ -103,3 +103,10 @@ def test_keys_and_bad_input():
     with pytest.raises(ValueError):
         tree.consistency_ranges(6, 5)
     assert tree.consistency_ranges(0, 5) == [] and tree.consistency_ranges(5, 5) == []
+
+
+def test_key_ranges_cover_exactly_the_stored_nodes():
+    for n in (0, 1, 15, 16, 255, 256, 300, 4096, 5000):
+        _, nodes = _stored(_leaves(n), [])
+        inside = {k for lo, hi in tree.key_ranges(n) for k in range(lo, hi)}
+        assert inside == set(nodes), n

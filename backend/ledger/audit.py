@@ -172,10 +172,6 @@ class LedgerAuditor:
         self._append(stored_seq, leaf)
         return leaf
 
-    def note(self, finding: Finding) -> None:
-        """Record a finding made outside the row stream (e.g. by :class:`NodeAuditor`)."""
-        self._add(finding.kind, finding.seq, finding.detail, last=finding.last)
-
     def feed_unreadable(self, stored_seq: int, reason: str) -> None:
         """A row whose columns cannot even be decoded into an entry."""
         if not self._advance(stored_seq):
@@ -317,6 +313,34 @@ class LedgerAuditor:
         self._counts[kind] += 1
         if len(self._findings) < self._max_findings:
             self._findings.append(Finding(kind, seq, detail, last))
+
+
+_MAX_NODE_FINDINGS = 10_000
+_ROW_KINDS = frozenset({TAMPERED, REORDERED, MISSING, EXTRA, DUPLICATE, CHECKPOINT_MISMATCH})
+
+
+def with_node_findings(report: AuditReport, node_findings: Iterable[Finding]) -> AuditReport:
+    """Add the :class:`NodeAuditor` findings that no row finding explains already.
+
+    A node over an edited, moved or missing row differs because the row does; it is reported
+    only when its rows are otherwise clean (a tampered node, or a row rewritten with its hash
+    after the last checkpoint). The head's compact range likewise when no row is at fault.
+    """
+    rows = [f for f in report.findings if f.kind in _ROW_KINDS]
+    counts = Counter(report.counts)
+    findings = list(report.findings)
+    for finding in node_findings:
+        if finding.seq is None:
+            explained = finding.detail.startswith("the compact range") and bool(rows)
+        else:
+            explained = any(r.seq is not None and r.seq <= (finding.last or finding.seq)
+                            and finding.seq <= (r.seq if r.last is None else r.last) for r in rows)
+        if not explained:
+            if len(findings) < _MAX_NODE_FINDINGS:
+                findings.append(finding)
+            counts[finding.kind] += 1
+    findings.sort(key=_order)
+    return dataclasses.replace(report, findings=findings, counts=counts)
 
 
 class NodeAuditor:

@@ -26,8 +26,10 @@ from backend.ledger.audit import (
     INFO_KINDS,
     AuditReport,
     LedgerAuditor,
+    Finding,
     NodeAuditor,
     SignedCheckpoint,
+    with_node_findings,
 )
 from backend.ledger.checkpoints import ledger_key
 from backend.ledger.entries import Asset, EntryKind, EntryRecord
@@ -57,6 +59,7 @@ async def verify_ledger(settings: Settings, progress: Progress | None = None, *,
     head_peaks = head_row.peaks if head_row else None
     auditor = LedgerAuditor([SignedCheckpoint(*row) for row in rows], *key, head_size=head)
     node_auditor = NodeAuditor(head) if head_peaks is not None else None
+    node_findings: list[Finding] = []
     after = -1
     while True:
         _, rows = await conn.execute_query(
@@ -73,7 +76,7 @@ async def verify_ledger(settings: Settings, progress: Progress | None = None, *,
             if node_auditor is not None and leaf is not None:
                 node_auditor.append(seq, leaf)
         if node_auditor is not None:
-            await _compare_nodes(conn, auditor, node_auditor)
+            node_findings += await _compare_nodes(conn, node_auditor)
         if progress is not None:
             progress(auditor.entries, head)
         if len(rows) < batch:
@@ -81,19 +84,19 @@ async def verify_ledger(settings: Settings, progress: Progress | None = None, *,
         after = int(rows[-1][0])
     if node_auditor is not None:
         node_auditor.fill()
-        await _compare_nodes(conn, auditor, node_auditor)
+        node_findings += await _compare_nodes(conn, node_auditor)
         inside = " OR ".join(f"(id >= {lo} AND id < {hi})" for lo, hi in key_ranges(head)) or "1 = 0"
         _, counted = await conn.execute_query(f"SELECT COUNT(*) FROM ledger_node WHERE NOT ({inside})")
-        for finding in node_auditor.finish(int(counted[0][0]), head_peaks):
-            auditor.note(finding)
+        node_findings += node_auditor.finish(int(counted[0][0]), head_peaks)
     _, balances = await conn.execute_query("SELECT account, asset, scope, amount FROM ledger_balance")
-    return auditor.finish({(a, asset, scope): int(amount) for a, asset, scope, amount in balances})
+    report = auditor.finish({(a, asset, scope): int(amount) for a, asset, scope, amount in balances})
+    return with_node_findings(report, node_findings)
 
 
 _UNREADABLE = bytes(32)
 
 
-async def _compare_nodes(conn: Any, auditor: LedgerAuditor, nodes: NodeAuditor) -> None:
+async def _compare_nodes(conn: Any, nodes: NodeAuditor) -> list[Finding]:
     """Compare the nodes completed so far with the stored ones (keys are integers we computed)."""
     keys = nodes.pending()
     stored: dict[int, bytes] = {}
@@ -101,8 +104,7 @@ async def _compare_nodes(conn: Any, auditor: LedgerAuditor, nodes: NodeAuditor) 
         chunk = ", ".join(str(int(k)) for k in keys[start:start + 5_000])
         _, rows = await conn.execute_query(f"SELECT id, hash FROM ledger_node WHERE id IN ({chunk})")
         stored.update((int(k), bytes(h)) for k, h in rows)
-    for finding in nodes.compare(stored):
-        auditor.note(finding)
+    return nodes.compare(stored)
 
 
 def _record(row: Any) -> EntryRecord:

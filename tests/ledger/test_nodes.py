@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,9 @@ from backend.ledger.audit import NODE_MISMATCH
 from backend.ledger.checkpoints import consistency_proof, inclusion_proof, proof_cache, publish_checkpoint
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import LedgerHead, LedgerNode
-from backend.ledger.service import ensure_nodes, leaf_hashes, ledger_transaction
+from backend.ledger.entries import entry_leaf_hash
+from backend.ledger.models import LedgerEntry
+from backend.ledger.service import balances_of, ensure_nodes, leaf_hashes, ledger_transaction, record_of
 from backend.ledger.verify import verify_ledger
 from tests.builders import gql
 
@@ -154,6 +157,37 @@ async def test_verify_reports_tampered_missing_and_extra_nodes(db):
         "NODE_MISMATCH entries 256..511: the stored Merkle node at level 8, index 1 is missing",
         "NODE_MISMATCH: 1 stored Merkle nodes are not part of the tree of 600 entries",
     ]
+
+
+async def test_a_row_rewritten_with_its_hash_after_the_last_checkpoint_is_caught_by_the_nodes(db):
+    """No signature covers it yet, but the nodes written with the entries do."""
+    await _write(0, 40)
+    await publish_checkpoint(db)
+    await _write(40, 40)
+    row = await LedgerEntry.get(seq=50)
+    record = dataclasses.replace(record_of(row), amount=row.amount + 1)
+    await _sql(f"UPDATE ledger_entry SET amount = amount + 1, leaf_hash = '{entry_leaf_hash(record).hex()}' "
+               "WHERE seq = 50")
+    report = await verify_ledger(db)
+    assert [str(f) for f in report.errors] == [
+        "NODE_MISMATCH entries 48..63: the stored Merkle node at level 4, index 3 does not match the entries",
+        "NODE_MISMATCH: the compact range kept on the ledger head does not match the entries "
+        "(new stored nodes would be wrong)",
+        f"BALANCE_MISMATCH: account {record.account} points scope '': materialised "
+        f"{await _balance(record.account)}, entries sum to {await _balance(record.account) + 1}",
+    ]
+
+
+async def _balance(account: uuid.UUID) -> int:
+    return (await balances_of(account))[(Asset.POINTS, "")]
+
+
+async def test_a_tampered_row_is_not_reported_twice_through_its_nodes(db):
+    await _write(0, 100)
+    await publish_checkpoint(db)
+    await _sql("UPDATE ledger_entry SET amount = amount + 1 WHERE seq = 20")
+    kinds = [f.kind for f in (await verify_ledger(db)).errors]
+    assert NODE_MISMATCH not in kinds and "tampered" in kinds
 
 
 async def test_verify_reports_a_tampered_head_compact_range(db):

@@ -12,7 +12,8 @@ What is measured, on PostgreSQL, in one run (sizes default to 1,000,000 and 10,0
 2. proofs through the real ASGI app and GraphQL (httpx in-process, proof cache cleared before
    every request, so every proof reads the database): ``ledgerInclusionProof`` of random entries
    against the latest checkpoint and ``ledgerConsistencyProof`` from a random earlier checkpoint;
-   p50/p99 latency, the SQL statements per proof and every answer checked with ``merkle.verify_*``.
+   p50/p99 latency, the SQL statements per proof and every answer checked with ``merkle.verify_*``;
+   the same proof by calling ``backend.ledger.checkpoints`` directly (no HTTP, GraphQL, Redis);
 3. reference, same run, same proofs: the bare SQL reads of exactly the rows each proof needs
    (raw asyncpg, the same two ``IN`` queries plus the checkpoint row), p50/p99.
 
@@ -163,7 +164,7 @@ CONSISTENCY = """query($a: Int!, $b: Int!) { ledgerConsistencyProof(fromSize: $a
 
 
 async def _measure(client, raw, size: int, old_sizes: list[int], count: int, rng: random.Random) -> dict[str, Any]:
-    from backend.ledger import merkle, tree
+    from backend.ledger import checkpoints, merkle, tree
     from backend.ledger.checkpoints import proof_cache
 
     counter = _Counter()
@@ -173,7 +174,7 @@ async def _measure(client, raw, size: int, old_sizes: list[int], count: int, rng
     out: dict[str, Any] = {"tree_size": size}
     try:
         for kind in ("inclusion", "consistency"):
-            api_ms, sql_ms, statements, rows = [], [], [], []
+            api_ms, direct_ms, sql_ms, statements, rows = [], [], [], [], []
             for _ in range(count):
                 if kind == "inclusion":
                     seq = rng.randrange(size)
@@ -199,6 +200,13 @@ async def _measure(client, raw, size: int, old_sizes: list[int], count: int, rng
                                                    bytes.fromhex(result["toRoot"]), path)
                 if not ok:
                     raise AssertionError(f"{kind} proof {variables} does not verify")
+                proof_cache.clear()
+                t0 = time.perf_counter()
+                if kind == "inclusion":
+                    await checkpoints.inclusion_proof(seq)
+                else:
+                    await checkpoints.consistency_proof(old, size)
+                direct_ms.append((time.perf_counter() - t0) * 1000)
                 reads = tree.reads_for(ranges, extra)
                 rows.append(len(reads.leaves) + len(reads.nodes))
                 t0 = time.perf_counter()
@@ -208,7 +216,8 @@ async def _measure(client, raw, size: int, old_sizes: list[int], count: int, rng
                                 sorted(reads.leaves))
                 await raw.fetch("SELECT id, hash FROM ledger_node WHERE id = ANY($1::bigint[])", sorted(reads.nodes))
                 sql_ms.append((time.perf_counter() - t0) * 1000)
-            out[kind] = {"api": _percentiles(api_ms), "bare_sql": _percentiles(sql_ms),
+            out[kind] = {"api": _percentiles(api_ms), "function": _percentiles(direct_ms),
+                         "bare_sql": _percentiles(sql_ms),
                          "sql_statements_per_proof": sorted(set(statements)),
                          "rows_read_median": statistics.median(rows), "rows_read_max": max(rows)}
     finally:
@@ -268,7 +277,8 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
                 measured["populate"] = populate
                 measured["load_average"] = os.getloadavg()
                 results["sizes"].append(measured)
-                progress(f"{size:,}: inclusion p50 {measured['inclusion']['api']['p50_ms']:.2f} ms p99 "
+                progress(f"{size:,} (load {os.getloadavg()[0]:.1f}): inclusion p50 "
+                         f"{measured['inclusion']['api']['p50_ms']:.2f} ms p99 "
                          f"{measured['inclusion']['api']['p99_ms']:.2f} ms (bare SQL p99 "
                          f"{measured['inclusion']['bare_sql']['p99_ms']:.2f} ms); consistency p50 "
                          f"{measured['consistency']['api']['p50_ms']:.2f} ms p99 "
@@ -287,12 +297,14 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
 
 
 def table(r: dict[str, Any]) -> str:
-    lines = ["| tree size | proof | API p50 | API p99 | bare SQL p50 | bare SQL p99 | statements | rows read (max) |",
-             "|---:|---|---:|---:|---:|---:|---|---:|"]
+    lines = ["| tree size | proof | API p50 | API p99 | function p50 | function p99 | bare SQL p50 | bare SQL p99 "
+             "| statements | rows read (max) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for s in r["sizes"]:
         for kind in ("inclusion", "consistency"):
             m = s[kind]
             lines.append(f"| {s['tree_size']:,} | {kind} | {m['api']['p50_ms']:.2f} ms | {m['api']['p99_ms']:.2f} ms | "
+                         f"{m['function']['p50_ms']:.2f} ms | {m['function']['p99_ms']:.2f} ms | "
                          f"{m['bare_sql']['p50_ms']:.2f} ms | {m['bare_sql']['p99_ms']:.2f} ms | "
                          f"{m['sql_statements_per_proof']} | {m['rows_read_max']} |")
     return "\n".join(lines)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import sqlite3
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +25,7 @@ from backend.ledger.models import LedgerEntry
 from backend.ledger.service import balances_of, ensure_nodes, leaf_hashes, ledger_transaction, record_of
 from backend.ledger.verify import verify_ledger
 from tests.builders import gql
+from tests.ledger.test_verify import ROOT, WRITE
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 ACCOUNTS = [uuid.UUID(int=i + 1) for i in range(4)]
@@ -220,3 +225,37 @@ async def test_proofs_are_rate_limited_per_address(db):
 def _client(app, address: str) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(address, 4567))
     return httpx.AsyncClient(transport=transport, base_url="http://pvpp.test")
+
+
+def test_pvpp_ledger_build_nodes(tmp_path):
+    """The command builds the nodes of a ledger that has none, once; then verify checks them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PVPP_")}
+    env |= {"PVPP_VAR_DIR": str(tmp_path / "var"), "PVPP_DATABASE_URL": f"sqlite://{tmp_path / 'l.sqlite3'}"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=60, check=False)
+
+    build = ("-m", "backend.cli", "ledger", "build-nodes")
+    assert run(*build).returncode == 2  # no tables yet
+    assert run("-m", "backend.cli", "migrate").returncode == 0
+    written = run("-c", WRITE.replace("range(5)", "range(40)"))
+    assert written.returncode == 0, written.stderr
+    with sqlite3.connect(tmp_path / "l.sqlite3") as conn:
+        stored = conn.execute("SELECT id, hash FROM ledger_node ORDER BY id").fetchall()
+        conn.execute("DELETE FROM ledger_node")
+        conn.execute("UPDATE ledger_head SET peaks = NULL")
+    conn.close()
+    first = run(*build)
+    assert first.returncode == 0 and first.stdout.startswith("built the Merkle nodes of 40 entries"), first.stderr
+    again = run(*build)
+    assert again.returncode == 0 and "exist already" in again.stdout
+    with sqlite3.connect(tmp_path / "l.sqlite3") as conn:
+        assert conn.execute("SELECT id, hash FROM ledger_node ORDER BY id").fetchall() == stored
+        assert len(stored) == 2
+        conn.execute(f"UPDATE ledger_node SET hash = X'{'22' * 32}' WHERE id = {tree.node_key(4, 1)}")
+    conn.close()
+    tampered = run("-m", "backend.cli", "ledger", "verify")
+    assert tampered.returncode == 1
+    assert ("NODE_MISMATCH entries 16..31: the stored Merkle node at level 4, index 1 does not match the entries"
+            in tampered.stdout.splitlines())

@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from backend.ledger.entries import EntryRecord, entry_leaf_hash
 from backend.ledger.merkle import MerkleAccumulator
-from backend.ledger.tree import TreeState, node_key, split_key
 from backend.ledger.signing import CheckpointError, open_checkpoint
+from backend.ledger.tree import TreeState, node_key, split_key
 
 TAMPERED = "tampered"
 REORDERED = "reordered"

@@ -40,10 +40,6 @@ def split_key(key: int) -> Subtree:
     return key >> _INDEX_BITS, key & ((1 << _INDEX_BITS) - 1)
 
 
-def is_stored_level(level: int) -> bool:
-    return level > 0 and level % STRIDE == 0
-
-
 def key_ranges(size: int) -> list[tuple[int, int]]:
     """Half-open key ranges of every node a tree of ``size`` leaves stores (any other is extra)."""
     return [(node_key(level, 0), node_key(level, 0) + (size >> level))

@@ -108,6 +108,12 @@ def _cmd_ledger_verify(args: argparse.Namespace) -> int:
     return verify_ledger_cli(get_settings(), args.verifier_key)
 
 
+def _cmd_ledger_build_nodes(args: argparse.Namespace) -> int:
+    from backend.ledger.verify import build_nodes_cli
+
+    return build_nodes_cli(get_settings())
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pvpp", description="People's VPP platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -166,6 +172,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_ledger_verify)
     p.add_argument("--verifier-key", metavar="VKEY",
                    help="published verifier key name+hexid+base64 (default: the key from the settings)")
+    help_ = "store the Merkle nodes that serve proofs for a ledger written before they existed (idempotent)"
+    p = ledger_sub.add_parser("build-nodes", help=help_, description=help_)
+    p.set_defaults(handler=_cmd_ledger_build_nodes)
     return parser
 
 

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     ledger_signing_key: SecretStr | None = None
     ledger_origin: str = Field("peoples-vpp.local/ledger", min_length=1, max_length=100, pattern=r"^[^\s+]+$")
     ledger_checkpoint_minutes: int = Field(10, ge=1, le=60)
+    ledger_proofs_per_minute: int = Field(600, ge=1, le=1_000_000)
     redemption_code_ttl_seconds: int = Field(300, ge=30, le=86_400)
     activity_max_age_days: int = Field(31, ge=1, le=366)
 

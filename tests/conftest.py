@@ -21,13 +21,14 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from backend.app import create_app
 from backend.db import close_db, init_db, migrate
+from backend.ledger.checkpoints import proof_cache
 from backend.runtime.embedded_redis import EmbeddedRedis
 from backend.settings import Settings
 from tests import services
 
 TABLES = ["municipal_report", "volunteer_export", "transfer_consent", "volunteer_certificate", "award", "nomination", "prize_budget", "dr_dispute", "dr_settlement_adjustment", "dr_settlement", "dr_baseline_choice", "dr_switch", "dr_participation", "dr_event", "photo_band_key", "photo_training_consent", "photo", "plug_command", "plug_push_batch", "plug_pairing_code", "plug_reject_count", "plug_reading", "plug_hour",
           "plug_rollup_dirty", "plug", "activity", "redemption_code", "programme_enrolment", "programme",
-          "ledger_entry", "ledger_head", "ledger_balance", "ledger_checkpoint", "demo_load",
+          "ledger_entry", "ledger_head", "ledger_node", "ledger_balance", "ledger_checkpoint", "demo_load",
           "consent_record", "guardian_link", "refresh_token", "session", "user",
           "household", "school_class", "school", "municipality"]
 BACKENDS = ["sqlite", "postgres"]
@@ -93,6 +94,7 @@ async def db(settings: Settings) -> AsyncIterator[Settings]:
     """A clean database and Redis for one test."""
     if not Tortoise._inited:
         await init_db(settings)
+    proof_cache.clear()
     yield settings
     conn = connections.get("default")
     if settings.resolved_database_url.startswith("sqlite"):

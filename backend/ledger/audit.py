@@ -14,7 +14,10 @@ What each mechanism catches:
   ``checkpoint_mismatch`` names the range since the last checkpoint that still matches;
 * deleted rows: ``missing`` (a gap, or fewer rows than the head or a signed checkpoint says);
 * rows beyond the head: ``extra``; the same stored seq twice or out of order: ``duplicate``;
-* edited or forged checkpoint rows: ``bad_signature``; edited balances: ``balance_mismatch``.
+* edited or forged checkpoint rows: ``bad_signature``; edited balances: ``balance_mismatch``;
+* stored Merkle nodes (which serve proofs) that differ from the recomputed tree, are missing
+  or lie beyond it, and a head compact range that disagrees: ``node_mismatch``
+  (:class:`NodeAuditor`).
 
 Rows after the last checkpoint that were rewritten with their hash, and with balances to match,
 cannot be detected by anyone until a checkpoint signs them; ``uncheckpointed`` counts them.
@@ -34,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from backend.ledger.entries import EntryRecord, entry_leaf_hash
 from backend.ledger.merkle import MerkleAccumulator
 from backend.ledger.signing import CheckpointError, open_checkpoint
+from backend.ledger.tree import TreeState, node_key, split_key
 
 TAMPERED = "tampered"
 REORDERED = "reordered"
@@ -44,6 +48,7 @@ CHECKPOINT_MISMATCH = "checkpoint_mismatch"
 BAD_SIGNATURE = "bad_signature"
 BALANCE_MISMATCH = "balance_mismatch"
 UNCHECKPOINTED = "uncheckpointed"
+NODE_MISMATCH = "node_mismatch"
 INFO_KINDS = frozenset({UNCHECKPOINTED})
 
 _PLACEHOLDER = bytes(32)  # leaf of a missing or unreadable row: matches no signed root
@@ -149,10 +154,13 @@ class LedgerAuditor:
     def entries(self) -> int:
         return self._entries
 
-    def feed(self, stored_seq: int, record: EntryRecord, stored_leaf_hash_hex: str) -> None:
-        """Check one row; rows must come in increasing ``stored_seq`` order."""
+    def feed(self, stored_seq: int, record: EntryRecord, stored_leaf_hash_hex: str) -> bytes | None:
+        """Check one row; rows must come in increasing ``stored_seq`` order.
+
+        Returns the leaf hash recomputed from the row's content (``None`` for a repeated seq).
+        """
         if not self._advance(stored_seq):
-            return
+            return None
         self._sums[(str(record.account), str(record.asset), record.scope)] += record.amount
         at_position = record if record.seq == stored_seq else dataclasses.replace(record, seq=stored_seq)
         leaf = entry_leaf_hash(at_position)
@@ -162,6 +170,7 @@ class LedgerAuditor:
             else:
                 self._add(TAMPERED, stored_seq, "its content does not hash to its stored leaf hash")
         self._append(stored_seq, leaf)
+        return leaf
 
     def feed_unreadable(self, stored_seq: int, reason: str) -> None:
         """A row whose columns cannot even be decoded into an entry."""
@@ -306,8 +315,94 @@ class LedgerAuditor:
             self._findings.append(Finding(kind, seq, detail, last))
 
 
+_MAX_NODE_FINDINGS = 10_000
+_ROW_KINDS = frozenset({TAMPERED, REORDERED, MISSING, EXTRA, DUPLICATE, CHECKPOINT_MISMATCH})
+
+
+def with_node_findings(report: AuditReport, node_findings: Iterable[Finding]) -> AuditReport:
+    """Add the :class:`NodeAuditor` findings that no row finding explains already.
+
+    A node over an edited, moved or missing row differs because the row does; it is reported
+    only when its rows are otherwise clean (a tampered node, or a row rewritten with its hash
+    after the last checkpoint). The head's compact range likewise when no row is at fault.
+    """
+    rows = [f for f in report.findings if f.kind in _ROW_KINDS]
+    counts = Counter(report.counts)
+    findings = list(report.findings)
+    for finding in node_findings:
+        if finding.seq is None:
+            explained = finding.detail.startswith("the compact range") and bool(rows)
+        else:
+            explained = any(r.seq is not None and r.seq <= (finding.last or finding.seq)
+                            and finding.seq <= (r.seq if r.last is None else r.last) for r in rows)
+        if not explained:
+            if len(findings) < _MAX_NODE_FINDINGS:
+                findings.append(finding)
+            counts[finding.kind] += 1
+    findings.sort(key=_order)
+    return dataclasses.replace(report, findings=findings, counts=counts)
+
+
+class NodeAuditor:
+    """Rebuilds the stored nodes from the recomputed leaves and compares them with ``ledger_node``.
+
+    Feed the recomputed leaf of every position below the head in order (:meth:`append`); take
+    the keys to look up with :meth:`pending` and pass the stored rows to :meth:`compare`.
+    """
+
+    def __init__(self, head_size: int) -> None:
+        self.head_size = head_size
+        self._state = TreeState(0, [])
+        self._pending: dict[int, bytes] = {}
+
+    def append(self, seq: int, leaf: bytes) -> None:
+        if seq >= self.head_size:
+            return
+        while self._state.size < seq:  # a gap: what is missing matches nothing
+            self._add_nodes(self._state.append([_PLACEHOLDER]))
+        if self._state.size == seq:
+            self._add_nodes(self._state.append([leaf]))
+
+    def fill(self) -> None:
+        """Account for rows missing at the end (below the head)."""
+        if self._state.size < self.head_size:
+            self.append(self.head_size - 1, _PLACEHOLDER)
+
+    def _add_nodes(self, nodes: list[tuple[int, int, bytes]]) -> None:
+        for level, index, h in nodes:
+            self._pending[node_key(level, index)] = h
+
+    def pending(self) -> list[int]:
+        return sorted(self._pending)
+
+    def compare(self, stored: Mapping[int, bytes]) -> list[Finding]:
+        """Findings for the pending nodes, given the stored hashes of those keys."""
+        out = []
+        for key, want in sorted(self._pending.items()):
+            have = stored.get(key)
+            if have != want:
+                level, index = split_key(key)
+                what = "is missing" if have is None else "does not match the entries"
+                out.append(Finding(NODE_MISMATCH, index << level, f"the stored Merkle node at level {level}, "
+                                   f"index {index} {what}", last=((index + 1) << level) - 1))
+        self._pending.clear()
+        return out
+
+    def finish(self, extra: int, head_peaks: Iterable[str] | None) -> list[Finding]:
+        """Findings for ``extra`` stored nodes outside the tree's and a head compact range that differs."""
+        out = []
+        if extra:
+            out.append(Finding(NODE_MISMATCH, None, f"{extra} stored Merkle nodes are not part of the "
+                               f"tree of {self.head_size} entries"))
+        if head_peaks is not None and list(head_peaks) != [p.hex() for p in self._state.peaks]:
+            out.append(Finding(NODE_MISMATCH, None, "the compact range kept on the ledger head does not "
+                               "match the entries (new stored nodes would be wrong)"))
+        return out
+
+
 _KIND_ORDER = {k: i for i, k in enumerate((BAD_SIGNATURE, MISSING, DUPLICATE, REORDERED, TAMPERED, EXTRA,
-                                           CHECKPOINT_MISMATCH, UNCHECKPOINTED, BALANCE_MISMATCH))}
+                                           CHECKPOINT_MISMATCH, NODE_MISMATCH, UNCHECKPOINTED,
+                                           BALANCE_MISMATCH))}
 
 
 def _order(f: Finding) -> tuple[int, int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from tortoise.exceptions import IntegrityError
 
 from backend.errors import ValidationFailed
-from backend.ledger import merkle, signing
-from backend.ledger.models import Checkpoint, LedgerEntry
+from backend.ledger import merkle, signing, tree
+from backend.ledger.models import Checkpoint
+from backend.ledger.nodes import read_hashes
 from backend.ledger.service import leaf_hashes, ledger_size
 from backend.settings import Settings
 
@@ -101,14 +103,60 @@ class InclusionProof:
     path: list[bytes]
 
 
+class _ProofCache:
+    """A small LRU of computed proofs, keyed by the signed roots they lead to (so by content)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[bytes, ...]] = OrderedDict()
+
+    def get(self, key: tuple) -> tuple[bytes, ...] | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, value: tuple[bytes, ...]) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+proof_cache = _ProofCache()
+
+
+async def _proof(ranges: list[tuple[int, int]], size: int, extra_leaves: tuple[int, ...] = ()
+                 ) -> tuple[dict[int, bytes], list[bytes]]:
+    """The hashes of ``ranges`` from the stored nodes: O(log n) rows in at most two statements.
+
+    Falls back to hashing every leaf up to ``size`` when a node is missing (nodes not built yet).
+    """
+    leaves, stored = await read_hashes(tree.reads_for(ranges, extra_leaves))
+    try:
+        return leaves, tree.proof_hashes(ranges, leaves, stored)
+    except tree.MissingNode:
+        hashes = await leaf_hashes(0, size)
+        return dict(enumerate(hashes)), [merkle._mth(hashes[lo:hi]) for lo, hi in ranges]
+
+
 async def inclusion_proof(seq: int, tree_size: int | None = None) -> InclusionProof:
     """The audit path of entry ``seq`` to the root of a published checkpoint."""
     cp = await checkpoint_of_size(tree_size)
     if not 0 <= seq < cp.tree_size:
         raise ValidationFailed("seq", f"Entry {seq} is not covered by the checkpoint of size {cp.tree_size}.")
-    entry = await LedgerEntry.get(seq=seq)
-    hashes = await leaf_hashes(0, cp.tree_size)
-    return InclusionProof(seq, bytes.fromhex(entry.leaf_hash), cp, merkle.inclusion_proof(hashes, seq))
+    key = ("inclusion", seq, cp.tree_size, cp.root_hash)
+    cached = proof_cache.get(key)
+    if cached is None:
+        leaves, path = await _proof(tree.inclusion_ranges(seq, cp.tree_size), cp.tree_size, (seq,))
+        if seq not in leaves:
+            raise ValidationFailed("seq", f"Entry {seq} is missing from the ledger.")
+        cached = (leaves[seq], *path)
+        proof_cache.put(key, cached)
+    return InclusionProof(seq, cached[0], cp, list(cached[1:]))
 
 
 async def consistency_proof(old_size: int, new_size: int) -> tuple[Checkpoint, Checkpoint, list[bytes]]:
@@ -117,5 +165,10 @@ async def consistency_proof(old_size: int, new_size: int) -> tuple[Checkpoint, C
         raise ValidationFailed("fromSize", "fromSize must not be larger than toSize.")
     old = await checkpoint_of_size(old_size)
     new = await checkpoint_of_size(new_size)
-    hashes = await leaf_hashes(0, new.tree_size)
-    return old, new, merkle.consistency_proof(hashes, old.tree_size)
+    key = ("consistency", old.tree_size, old.root_hash, new.tree_size, new.root_hash)
+    cached = proof_cache.get(key)
+    if cached is None:
+        _, path = await _proof(tree.consistency_ranges(old.tree_size, new.tree_size), new.tree_size)
+        cached = tuple(path)
+        proof_cache.put(key, cached)
+    return old, new, list(cached)

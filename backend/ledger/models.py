@@ -33,13 +33,32 @@ class LedgerEntry(Model):
 
 
 class LedgerHead(Model):
-    """The single row (id 1) every writer locks: the number of entries so far."""
+    """The single row (id 1) every writer locks: the number of entries so far.
+
+    ``peaks`` holds the hex roots of the perfect subtrees of the tree of ``size`` leaves, from
+    which the writer derives the stored nodes of new entries; null until the nodes are built.
+    """
 
     id = fields.IntField(primary_key=True)
     size = fields.BigIntField(default=0)
+    peaks = fields.JSONField(null=True)
 
     class Meta:
         table = "ledger_head"
+
+
+class LedgerNode(Model):
+    """The hash of a complete subtree of the Merkle tree at a level that is a multiple of 4.
+
+    ``id`` is ``level << 48 | index`` (backend.ledger.tree.node_key); written with the entries
+    that complete it, never updated.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    hash = fields.BinaryField()
+
+    class Meta:
+        table = "ledger_node"
 
 
 class Balance(Model):

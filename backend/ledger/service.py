@@ -20,8 +20,10 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from backend.ledger import nodes
 from backend.ledger.entries import Asset, EntryKind, EntryRecord, entry_leaf_hash
 from backend.ledger.models import Balance, LedgerEntry, LedgerHead
+from backend.ledger.tree import TreeState
 
 TXN_NAMESPACE = uuid.UUID("6f1c2a52-52f4-4b57-9d0e-0d5e4b1f7a10")
 HEAD_ID = 1
@@ -44,6 +46,7 @@ class LedgerWriter:
     conn: BaseDBAsyncClient
     size: int
     now: datetime
+    tree: TreeState | None = None  # the head's compact range; None until the nodes are built
     pending: list[tuple[EntryRecord, str]] = field(default_factory=list)
     deltas: dict[BalanceKey, int] = field(default_factory=lambda: defaultdict(int))
     _refs: set[str] = field(default_factory=set)
@@ -115,10 +118,15 @@ class LedgerWriter:
     async def flush(self) -> None:
         if not self.pending:
             return
-        await _insert_entries(self.conn, self.pending)
+        hashes = [entry_leaf_hash(r) for r, _ in self.pending]
+        await _insert_entries(self.conn, self.pending, hashes)
         await _apply_deltas(self.conn, {k: v for k, v in self.deltas.items() if v})
+        if self.tree is None:
+            self.tree = await nodes.build_nodes(self.conn, self.size)
+        await nodes.insert_nodes(self.conn, self.tree.append(hashes))
         self.size += len(self.pending)
-        await LedgerHead.filter(id=HEAD_ID).using_db(self.conn).update(size=self.size)
+        await LedgerHead.filter(id=HEAD_ID).using_db(self.conn).update(
+            size=self.size, peaks=nodes.peaks_json(self.tree))
         self.pending.clear()
         self.deltas.clear()
         self._refs.clear()
@@ -129,25 +137,40 @@ class LedgerWriter:
 async def ledger_transaction(now: datetime | None = None) -> AsyncIterator[LedgerWriter]:
     """Lock the ledger head, yield a writer, and write its legs when the block ends without error."""
     async with in_transaction() as conn:
-        head = await _lock_head(conn)
-        writer = LedgerWriter(conn=conn, size=head.size, now=now or datetime.now(UTC))
+        head = await lock_head(conn)
+        writer = LedgerWriter(conn=conn, size=head.size, now=now or datetime.now(UTC),
+                              tree=nodes.state_of(head.size, head.peaks))
         yield writer
         await writer.flush()
 
 
-async def _lock_head(conn: BaseDBAsyncClient) -> LedgerHead:
+async def ensure_nodes() -> tuple[int, bool]:
+    """Build the stored Merkle nodes of a ledger that has none, under the head lock.
+
+    Returns ``(ledger size, whether they were built now)``; a no-op when they exist.
+    """
+    async with in_transaction() as conn:
+        head = await lock_head(conn)
+        if head.peaks is not None:
+            return head.size, False
+        state = await nodes.build_nodes(conn, head.size)
+        await LedgerHead.filter(id=HEAD_ID).using_db(conn).update(peaks=nodes.peaks_json(state))
+        return head.size, True
+
+
+async def lock_head(conn: BaseDBAsyncClient) -> LedgerHead:
     head = await LedgerHead.filter(id=HEAD_ID).select_for_update().using_db(conn).first()
     if head is None:
-        await LedgerHead.bulk_create([LedgerHead(id=HEAD_ID, size=0)], ignore_conflicts=True, using_db=conn)
+        await LedgerHead.bulk_create([LedgerHead(id=HEAD_ID, size=0, peaks=[])], ignore_conflicts=True, using_db=conn)
         head = await LedgerHead.filter(id=HEAD_ID).select_for_update().using_db(conn).get()
     return head
 
 
-async def _insert_entries(conn: BaseDBAsyncClient, pending: list[tuple[EntryRecord, str]]) -> None:
+async def _insert_entries(conn: BaseDBAsyncClient, pending: list[tuple[EntryRecord, str]],
+                         hashes: list[bytes]) -> None:
     rows = [
-        (r.seq, r.txn, str(r.kind), r.account, str(r.asset), r.scope, r.amount, r.ref, r.at,
-         entry_leaf_hash(r).hex(), memo)
-        for r, memo in pending
+        (r.seq, r.txn, str(r.kind), r.account, str(r.asset), r.scope, r.amount, r.ref, r.at, h.hex(), memo)
+        for (r, memo), h in zip(pending, hashes, strict=True)
     ]
     columns = ("seq", "txn", "kind", "account", "asset", "scope", "amount", "ref", "recorded_at",
                "leaf_hash", "memo")

@@ -26,12 +26,17 @@ from backend.ledger.audit import (
     INFO_KINDS,
     AuditReport,
     LedgerAuditor,
+    Finding,
+    NodeAuditor,
     SignedCheckpoint,
+    with_node_findings,
 )
 from backend.ledger.checkpoints import ledger_key
 from backend.ledger.entries import Asset, EntryKind, EntryRecord
-from backend.ledger.models import Checkpoint
-from backend.ledger.service import ledger_size
+from backend.ledger.models import Checkpoint, LedgerHead
+from backend.ledger.nodes import LedgerDamaged
+from backend.ledger.service import HEAD_ID, ensure_nodes
+from backend.ledger.tree import key_ranges
 from backend.settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -49,8 +54,12 @@ async def verify_ledger(settings: Settings, progress: Progress | None = None, *,
         key = (own.name, own.public_key)
     conn = connections.get("default")
     rows = await Checkpoint.all().order_by("tree_size").values_list("note", "tree_size", "root_hash", "peaks")
-    head = await ledger_size()
+    head_row = await LedgerHead.filter(id=HEAD_ID).first()
+    head = head_row.size if head_row else 0
+    head_peaks = head_row.peaks if head_row else None
     auditor = LedgerAuditor([SignedCheckpoint(*row) for row in rows], *key, head_size=head)
+    node_auditor = NodeAuditor(head) if head_peaks is not None else None
+    node_findings: list[Finding] = []
     after = -1
     while True:
         _, rows = await conn.execute_query(
@@ -61,15 +70,41 @@ async def verify_ledger(settings: Settings, progress: Progress | None = None, *,
                 record = _record(row)
             except (TypeError, ValueError) as exc:
                 auditor.feed_unreadable(seq, str(exc))
-                continue
-            auditor.feed(seq, record, stored_hash)
+                leaf: bytes | None = _UNREADABLE
+            else:
+                leaf = auditor.feed(seq, record, stored_hash)
+            if node_auditor is not None and leaf is not None:
+                node_auditor.append(seq, leaf)
+        if node_auditor is not None:
+            node_findings += await _compare_nodes(conn, node_auditor)
         if progress is not None:
             progress(auditor.entries, head)
         if len(rows) < batch:
             break
         after = int(rows[-1][0])
+    if node_auditor is not None:
+        node_auditor.fill()
+        node_findings += await _compare_nodes(conn, node_auditor)
+        inside = " OR ".join(f"(id >= {lo} AND id < {hi})" for lo, hi in key_ranges(head)) or "1 = 0"
+        _, counted = await conn.execute_query(f"SELECT COUNT(*) FROM ledger_node WHERE NOT ({inside})")
+        node_findings += node_auditor.finish(int(counted[0][0]), head_peaks)
     _, balances = await conn.execute_query("SELECT account, asset, scope, amount FROM ledger_balance")
-    return auditor.finish({(a, asset, scope): int(amount) for a, asset, scope, amount in balances})
+    report = auditor.finish({(a, asset, scope): int(amount) for a, asset, scope, amount in balances})
+    return with_node_findings(report, node_findings)
+
+
+_UNREADABLE = bytes(32)
+
+
+async def _compare_nodes(conn: Any, nodes: NodeAuditor) -> list[Finding]:
+    """Compare the nodes completed so far with the stored ones (keys are integers we computed)."""
+    keys = nodes.pending()
+    stored: dict[int, bytes] = {}
+    for start in range(0, len(keys), 5_000):
+        chunk = ", ".join(str(int(k)) for k in keys[start:start + 5_000])
+        _, rows = await conn.execute_query(f"SELECT id, hash FROM ledger_node WHERE id IN ({chunk})")
+        stored.update((int(k), bytes(h)) for k, h in rows)
+    return nodes.compare(stored)
 
 
 def _record(row: Any) -> EntryRecord:
@@ -142,3 +177,25 @@ class _ProgressPrinter:
             self._last = now
             rate = done / (now - self._started)
             print(f"verified {done:,}/{total:,} entries ({rate:,.0f}/s)", file=sys.stderr, flush=True)
+
+
+def build_nodes_cli(settings: Settings) -> int:
+    """``pvpp ledger build-nodes``: exit 0 when the nodes exist (now or already), 2 on an error."""
+    async def run() -> tuple[int, bool]:
+        await init_db(settings)
+        try:
+            return await ensure_nodes()
+        finally:
+            await close_db()
+
+    started = time.monotonic()
+    try:
+        size, built = asyncio.run(run())
+    except (BaseORMException, OSError, LedgerDamaged) as exc:
+        print(f"pvpp: cannot build the ledger's Merkle nodes: {exc}", file=sys.stderr)
+        return 2
+    if built:
+        print(f"built the Merkle nodes of {size} entries in {time.monotonic() - started:.1f}s")
+    else:
+        print(f"the Merkle nodes of the ledger ({size} entries) exist already")
+    return 0

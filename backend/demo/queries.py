@@ -28,7 +28,9 @@ TEACHER = """query Teacher {
   } } }
 }"""
 
-OFFICER = """query Officer {
+OFFICER = """query Officer($municipality: ID!) {
+  coinProgramme(municipalityId: $municipality) { ... on CoinProgrammeDashboard {
+    budgetWon issuedWon redeemedWon outstandingWon schools { schoolName issuedWon redeemedWon } } }
   programmes { name coinBudgetWon coinsIssuedWon enrolledSchoolIds }
   drEvents(upcoming: false) { items { title shortNotice state startsAt } }
 }"""

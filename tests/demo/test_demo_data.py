@@ -119,7 +119,11 @@ async def test_demo_history_is_consistent_repeatable_and_answers_the_readme_quer
     assert queue and all(p["status"] == "NEEDS_REVIEW" and p["thumbnailUrl"] for p in queue)
 
     officer = await sign_in(client, "officer@demo.pvpp.kr", "demo-Officer-1!")
-    data = (await gql(client, queries.OFFICER, token=officer))["data"]
+    me = (await gql(client, "{ me { municipality { id } } }", token=officer))["data"]["me"]
+    data = (await gql(client, queries.OFFICER, {"municipality": me["municipality"]["id"]}, token=officer))["data"]
+    coins = data["coinProgramme"]
+    assert coins["issuedWon"] == data["programmes"][0]["coinsIssuedWon"] > 0 and coins["redeemedWon"] > 0
+    assert coins["outstandingWon"] == coins["issuedWon"] - coins["redeemedWon"]
     assert len(data["programmes"]) == 1 and len(data["programmes"][0]["enrolledSchoolIds"]) == 2
     assert len(data["drEvents"]["items"]) == 3
     operator = await sign_in(client, "operator@demo.pvpp.kr", "demo-Operator-1!")

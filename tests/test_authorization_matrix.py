@@ -362,7 +362,7 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
 PAYLOAD_TYPES = {
     "AuthPayload", "SignUpSuccess", "StaffAccountCreated", "SignedOut", "AccountDeleted", "DataExport",
     "NotAllowed", "ValidationFailed", "AlreadyExists", "InvalidCredentials", "InvalidToken",
-    "RateLimited", "ConsentRequired",
+    "RateLimited", "ConsentRequired", "ServiceUnavailable",
     "Wallet", "LedgerLine", "CoinBalance", "Conversion", "RedemptionCodeIssued", "CoinsRedeemed", "BalanceAdjusted",
     "ActivityLogged", "ActivityList", "ActivityType", "ActivityParameter", "SavingsAssumption",
     "LedgerCheckpoint", "InclusionProof", "ConsistencyProof",

@@ -419,7 +419,7 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
 PAYLOAD_TYPES = {
     "AuthPayload", "SignUpSuccess", "StaffAccountCreated", "SignedOut", "AccountDeleted", "DataExport",
     "NotAllowed", "ValidationFailed", "AlreadyExists", "InvalidCredentials", "InvalidToken",
-    "RateLimited", "ConsentRequired",
+    "RateLimited", "ConsentRequired", "ServiceUnavailable",
     "Wallet", "LedgerLine", "CoinBalance", "LedgerCheckpointList",
     # scoreboards: scope is decided by scoreboard/myRanks (rows above); small groups are suppressed
     "Scoreboard", "ScoreEntry", "PeriodRange", "GroupRank", "MyRanks",

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import tortoise.backends.sqlite.executor  # noqa: F401 - registers its adapters, which ours replaces
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 
 from backend.settings import Settings
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """Datetimes as SQLite text, always in UTC.
+
+    SQLite compares these columns as text, so every stored value and every query bound must be
+    written the same way: an aware time in another zone (``…+09:00``) would sort wrongly
+    against UTC values whenever the two dates differ.
+    """
+    return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat(" ")
+
+
+sqlite3.register_adapter(datetime, _sqlite_datetime)
 
 MODEL_MODULES = [
     "backend.municipalities.models",

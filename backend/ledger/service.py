@@ -180,7 +180,7 @@ async def _insert_entries(conn: BaseDBAsyncClient, pending: list[tuple[EntryReco
         return
     sql = f"INSERT INTO ledger_entry ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     await conn.execute_many(sql, [
-        (seq, str(txn), kind, str(account), asset, scope, amount, ref, at.astimezone(UTC).isoformat(), h, memo)
+        (seq, str(txn), kind, str(account), asset, scope, amount, ref, at.astimezone(UTC).isoformat(" "), h, memo)
         for seq, txn, kind, account, asset, scope, amount, ref, at, h, memo in rows
     ])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import strawberry
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from backend.errors import ValidationFailed as ValidationFailedError
@@ -35,7 +36,13 @@ PhotoTrainingConsentResult = result_union("PhotoTrainingConsentResult", PhotoTra
 
 
 async def read_upload(file: Upload, limit: int) -> tuple[bytes, str | None, str | None]:
-    """The uploaded bytes (at most ``limit``; larger is refused without reading it all)."""
+    """The uploaded bytes (at most ``limit``; larger is refused without reading it all).
+
+    ``Upload`` accepts any JSON value in ``variables``: only a file part of a multipart
+    request is a file (anything else is a ``ValidationFailed`` on ``file``).
+    """
+    if not isinstance(file, UploadFile):
+        raise ValidationFailedError("file", "Send the photo as a file part of a multipart request.")
     try:
         size = getattr(file, "size", None)
         if isinstance(size, int) and size > limit:

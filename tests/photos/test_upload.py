@@ -159,3 +159,16 @@ async def test_photo_urls_are_signed_short_lived_and_scoped(client, db, world):
         assert body["data"]["photo"]["__typename"] == typename, (user.email, body)
     row = await Photo.get(id=int(photo_id))
     assert row.status is PhotoStatus.UPLOADED
+
+
+@pytest.mark.parametrize("value", [[1, 2], 1.5, True, "not a file", {"a": 1}])
+async def test_a_file_variable_that_is_not_a_file_part_is_validation_failed(client, db, world, value):
+    """``Upload`` takes any JSON value in a plain JSON request: only a multipart file part is a file."""
+    from tests.photos.support import UPLOAD
+
+    token = await sign_in(client, world.family_a1.student.email)
+    activity = await pending_activity(db, world.family_a1.student)
+    body = await gql(client, UPLOAD, {"activityId": str(activity), "file": value}, token)
+    result = body["data"]["uploadActivityPhoto"]
+    assert result["__typename"] == "ValidationFailed" and "multipart" in result["message"], body
+    assert await Photo.all().count() == 0

@@ -23,7 +23,7 @@ from backend.codes import new_code
 from backend.households.models import Household
 from backend.ledger.entries import Asset, EntryKind, entry_leaf_hash
 from backend.ledger.models import Balance, LedgerEntry, LedgerHead
-from backend.ledger.service import HEAD_ID, ledger_size, ledger_transaction, record_of
+from backend.ledger.service import HEAD_ID, ensure_nodes, ledger_size, ledger_transaction, record_of
 from backend.rewards.models import Programme
 from backend.rewards.settlement import settle_month
 from tests.builders import build_world, start_programmes
@@ -113,7 +113,8 @@ async def _restore(snapshot: dict, programme_id: int) -> None:
     await Balance.all().delete()
     await Balance.bulk_create([Balance(account=uuid.UUID(a), asset=Asset(asset), scope=scope, amount=int(amount))
                                for a, asset, scope, amount in snapshot["balances"]])
-    await LedgerHead.filter(id=HEAD_ID).update(size=snapshot["head"])
+    await LedgerHead.filter(id=HEAD_ID).update(size=snapshot["head"], peaks=None)
+    await ensure_nodes()  # the stored Merkle nodes of the shortened ledger
     await Programme.filter(id=programme_id).update(coins_issued_won=snapshot["issued"])
 
 

@@ -26,7 +26,12 @@ MAX_IMAGE_BYTES = 700 * 1024  # what redemptionPreview decodes (docs/schools.md)
 
 
 class CodeField(Field):
-    """The code as typed at the counter: large, high-contrast (rules in ``counter.kv``)."""
+    """The code as typed at the counter: large, white on black (rules in ``counter.kv``); spaces
+    typed between its groups are dropped."""
+
+    @property
+    def code(self) -> str:
+        return "".join(self.text.split())
 
 
 def code_problem(reason: str) -> str:
@@ -60,7 +65,7 @@ class CounterScreen(RoleHomeScreen):
         self.content.add_widget(self.code_field)
         self.button(_("Check the code"), self.check_typed)
         self.button(_("Pick a photo of the QR code"), self.pick_image, tone="secondary")
-        self.preview_box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(6))
+        self.preview_box = BoxLayout(orientation="vertical", size_hint_y=None, height=0, spacing=dp(6))
         self.preview_box.bind(minimum_height=self.preview_box.setter("height"))
         self.content.add_widget(self.preview_box)
         self.day_list(day)
@@ -69,7 +74,7 @@ class CounterScreen(RoleHomeScreen):
 
     # checking and redeeming ---------------------------------------------------------------------
     def check_typed(self) -> None:
-        code = self.code_field.text.strip()
+        code = self.code_field.code
         if not code:
             self.show_problem(_("Type the code or pick a photo of it."))
             return

@@ -65,8 +65,8 @@ def test_officer_redeems_a_students_code_typed_and_as_a_qr_photo(backend: Backen
         d.screen.code_field.text = "not-a-code"
         d.press("코드 확인")
         await d.wait_text("지역화폐 코드가 아니에요")
-        d.screen.code_field.text = typed
-        d.press("코드 확인")
+        d.screen.code_field.text = typed.lower().replace("-", " ")  # as read aloud or typed sloppily
+        d.screen.code_field.dispatch("on_text_validate")  # Enter checks it
         await d.wait_text("소지자 참조번호")
         assert d.shown("1,200원"), d.texts()
         d.press("확인: 1,200원 사용 처리")

@@ -85,6 +85,7 @@ class CounterScreen(RoleHomeScreen):
         popup = Popup(title=_("Photo of the QR code"), content=chooser, size_hint=(0.95, 0.9))
         chooser.bind(on_submit=lambda _w, selection, *_: (popup.dismiss(), self.use_image(selection[0])))
         popup.open()
+        self.chooser_popup = popup
 
     def use_image(self, path: str) -> None:
         data = Path(path).read_bytes()

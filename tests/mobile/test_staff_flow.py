@@ -76,7 +76,11 @@ def test_officer_redeems_a_students_code_typed_and_as_a_qr_photo(backend: Backen
         d.press("코드 확인")
         await d.wait_text("이미 사용한 코드예요.")
         assert not any(t.startswith("확인: ") for t in d.texts())
-        d.screen.use_image(str(photo))
+        d.press("QR 코드 사진 고르기")
+        popup = d.screen.chooser_popup
+        assert popup.title == "QR 코드 사진" and popup.parent is not None
+        popup.content.dispatch("on_submit", [str(photo)], None)  # the officer double-taps the file
+        await d.wait(lambda: popup.parent is None, 10, "the chooser closed")
         await d.wait_text("확인: 800원 사용 처리")
         d.press("확인: 800원 사용 처리")
         await d.wait_text("800원 사용 처리했어요.")

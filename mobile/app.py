@@ -35,6 +35,7 @@ LabelBase.register(bootstrap.FONT_NAME, bootstrap.font_path())
 Builder.load_file(str(Path(__file__).parent / "widgets" / "common.kv"))
 
 STUDENT_ROLES = {"STUDENT"}
+HOME_BY_ROLE = {"STUDENT": "home", "TEACHER": "staff", "SCHOOL_ADMIN": "staff", "OFFICER": "counter"}
 
 
 class PvppApp(App):
@@ -123,7 +124,7 @@ class PvppApp(App):
     def home_screen(self) -> str:
         if not self.tokens.signed_in:
             return "signin"
-        return "home" if self.user.get("role", "STUDENT") in STUDENT_ROLES else "family"
+        return HOME_BY_ROLE.get(self.user.get("role", "STUDENT"), "family")
 
     @property
     def is_student(self) -> bool:

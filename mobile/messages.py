@@ -43,3 +43,45 @@ def rejection(error: dict[str, Any] | None) -> str:
     if text is None:
         return _("The server refused this: {message}").format(message=error.get("message", ""))
     return text.format(field=details.get("field", ""), code=details.get("code", ""))
+
+
+def photo_category(category: str | None) -> str:
+    """The classifier's category (``ml_models/photo_classifier/spec.py``) in the user's language."""
+    names = {
+        "street_light_on": _("Street light on"),
+        "lights_on_room": _("Lights on in a room"),
+        "device_on": _("A device switched on"),
+        "charger_plugged": _("A charger plugged in"),
+        "laundry_appliance": _("Washing machine or dryer"),
+        "bill_or_meter": _("Bill or meter"),
+        "invalid": _("Not evidence"),
+    }
+    if not category:
+        return _("No suggestion")
+    return names.get(category, category)
+
+
+def review_reason(code: str) -> str:
+    """Why a photo waits for a person (``backend/photos/routing.py``), in the user's language."""
+    fixed = {
+        "bill_needs_person": _("A bill: read the figures"),
+        "no_prediction": _("The classifier gave no answer"),
+        "low_confidence": _("The classifier is unsure"),
+        "duplicate_exact_same_user": _("The same photo was sent before"),
+        "duplicate_near_same_user": _("A very similar photo was sent before"),
+        "duplicate_near_other_user": _("Someone else sent a very similar photo"),
+        "capture_time_far": _("Taken far from the claimed day"),
+        "capture_time_missing": _("No date in the photo"),
+        "activity_not_pending": _("The activity no longer waits for a photo"),
+        "warning_near_uniform": _("Almost one colour (lens covered?)"),
+        "warning_too_dark": _("Very dark"),
+        "warning_screenshot_like": _("Looks like a screenshot"),
+        "warning_edited": _("Edited with a photo editor"),
+        "warning_no_capture_time": _("No date in the photo"),
+        "warning_capture_time_far": _("Taken far from the claimed day"),
+    }
+    if code in fixed:
+        return fixed[code]
+    if code.startswith("category_"):
+        return _("Looks like: {category}").format(category=photo_category(code.removeprefix("category_")))
+    return _("Check: {code}").format(code=code.removeprefix("warning_"))

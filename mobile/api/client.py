@@ -130,6 +130,19 @@ class GraphQLClient:
             raise error
         return result
 
+    async def fetch(self, path: str) -> bytes:
+        """GET a path of the server (a signed photo URL); NetworkError / ServerError / Rejected."""
+        url = path if "://" in path else f"{self.base_url}{path}"
+        try:
+            response = await self._http.get(url)
+        except (self._httpx.TransportError, OSError) as exc:
+            raise NetworkError(str(exc) or type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise ServerError(f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise Rejected(f"HTTP{response.status_code}", f"HTTP {response.status_code}")
+        return response.content
+
     async def sign_in(self, email: str, password: str) -> dict[str, Any]:
         result = await self.call("SignIn", "signIn", {"email": email, "password": password}, auth=False)
         self.tokens.save(result["accessToken"], result["refreshToken"])

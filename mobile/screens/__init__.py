@@ -10,4 +10,6 @@ SCREENS = {
     "dr": "mobile.screens.dr:DrScreen",
     "family": "mobile.screens.family:FamilyScreen",
     "plugs": "mobile.screens.plugs:PlugsScreen",
+    "staff": "mobile.screens.staff:StaffScreen",
+    "counter": "mobile.screens.counter:CounterScreen",
 }

@@ -91,3 +91,17 @@ class BaseScreen(Screen):
     def loading(self) -> None:
         self.clear()
         self.note(_("Loading…"))
+
+
+class RoleHomeScreen(BaseScreen):
+    """A role's first screen: no back arrow (back opens Settings), and it knows who signed in."""
+
+    def back(self) -> None:
+        self.app.go("settings")
+
+    async def signed_in_user(self) -> dict:
+        self.show_back = False
+        if not self.app.user:
+            await self.app.load_me()
+        self.title = self.screen_title()
+        return self.app.user

@@ -10,7 +10,7 @@ from kivy.uix.gridlayout import GridLayout
 
 from mobile import formats
 from mobile.i18n import _, ngettext
-from mobile.screens.base import BaseScreen
+from mobile.screens.base import RoleHomeScreen
 from mobile.widgets.common import Tile
 
 
@@ -28,21 +28,18 @@ def month_summary(activities: list[dict[str, Any]], today: date) -> dict[str, An
     return {"kwh": kwh, "streak": streak, "count": len(month)}
 
 
-class HomeScreen(BaseScreen):
+class HomeScreen(RoleHomeScreen):
     refresh_after_sync = True
 
     def screen_title(self) -> str:
         return _("Hello, {name}").format(name=self.app.user.get("displayName", ""))
 
-    def back(self) -> None:
-        self.app.go("settings")
-
     async def refresh(self) -> None:
-        self.show_back = False
         client = self.app.client
-        if not self.app.user:
-            await self.app.load_me()
-        self.title = self.screen_title()
+        await self.signed_in_user()
+        if self.app.home_screen() != self.name:  # signed in before as a parent or staff
+            self.app.go(self.app.home_screen())
+            return
         wallet = await client.call("Wallet", "wallet", {"historyLimit": 1})
         acts = await client.call("Activities", "activities", {"limit": 200})
         summary = month_summary(acts["items"], date.today())

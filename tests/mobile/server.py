@@ -20,6 +20,9 @@ SMALL_DEMO = ("--households", "3", "--days", "14")
 FULL_DEMO: tuple[str, ...] = ()  # the default demo of `make run`
 STUDENT = ("student1@demo.pvpp.kr", "demo-Student-1!")
 PARENT = ("parent1@demo.pvpp.kr", "demo-Parent-1!")
+STUDENT2 = ("student2@demo.pvpp.kr", "demo-Student-2!")
+TEACHER = ("teacher@demo.pvpp.kr", "demo-Teacher-1!")
+OFFICER = ("officer@demo.pvpp.kr", "demo-Officer-1!")
 
 
 def free_port() -> int:

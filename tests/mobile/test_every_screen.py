@@ -1,5 +1,5 @@
-"""Every screen, as a student and as a parent, in Korean and in English: it loads against the real
-backend, and no English source string is left on a Korean screen."""
+"""Every screen, as a student, a parent, a teacher and an officer, in Korean and in English: it loads
+against the real backend, and no English source string is left on a Korean screen."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def test_every_screen(tour_backend: Backend, tmp_path: Path, lang: str) -> None:
     assert {("any", "signin"), ("student", "home"), ("student", "log"), ("student", "log-form"),
             ("student", "history"), ("student", "wallet"), ("student", "coin-code"), ("student", "dr"),
             ("student", "settings"), ("student", "signin-waiting-for-consent"), ("parent", "family"),
-            ("parent", "plugs"), ("parent", "dr"), ("parent", "dr-opted-out"), ("parent", "wallet")} <= screens
+            ("parent", "plugs"), ("parent", "dr"), ("parent", "dr-opted-out"), ("parent", "wallet"),
+            ("teacher", "staff"), ("teacher", "staff-scoreboard"), ("officer", "counter"),
+            ("officer", "counter-preview"), ("officer", "counter-redeemed")} <= screens
     if lang == "ko":
         untranslated = english_only()
         for role, name, texts in tour.seen:

@@ -1,7 +1,9 @@
-"""Visit every screen of the app as a student and as a parent, optionally writing screenshots.
+"""Visit every screen of the app as a student, a parent, a teacher and an officer, optionally
+writing screenshots.
 
 ``python -m tests.mobile.tour docs/app`` starts a private backend (demo data), runs the tour in
-Korean and English and writes ``docs/app/<lang>-<role>-<screen>.png``.
+Korean and English and writes ``docs/app/<lang>-<role>-<screen>.png``; ``--staff`` writes only the
+teacher's and officer's screens, on the small demo.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from tests.mobile.driver import Driver, run_app
-from tests.mobile.server import FULL_DEMO, PARENT, STUDENT, Backend
+from tests.mobile.server import FULL_DEMO, OFFICER, SMALL_DEMO, PARENT, STUDENT, STUDENT2, TEACHER, Backend
 
 SIGN_IN = {"ko": "로그인", "en": "Sign in"}
 
@@ -21,6 +23,7 @@ class Tour:
     def __init__(self, lang: str, out: Path | None, coins: bool = False) -> None:
         self.lang, self.out, self.seen, self.coins = lang, out, [], coins
         self.backend: Backend | None = None
+        self.redemption_code = ""
 
     async def shot(self, d: Driver, role: str, name: str, bottom: bool = False) -> None:
         await d.settle()
@@ -99,21 +102,60 @@ class Tour:
                 await self.shot(d, "parent", "dr-opted-out")
         await d.app.sign_out()
 
+    async def sign_in(self, d: Driver, who: tuple[str, str], home: str) -> None:
+        await d.wait(lambda: hasattr(d.screen, "email"), 10, "form")
+        d.screen.email.text, d.screen.password.text = who
+        d.press(SIGN_IN[self.lang])
+        await d.wait(lambda: d.app.sm.current == home and d.screen.loaded, 30, home)
 
-def give_coins(backend: Backend) -> bool:
-    """An operator credits the demo student 5,000 won of local coins, so the coin code can be shown."""
+    async def teacher(self, d: Driver) -> None:
+        await self.sign_in(d, TEACHER, "staff")
+        thumbs = [card.thumb for card in d.screen.photo_cards.values()]
+        await d.wait(lambda: all(t.texture is not None for t in thumbs), 30, "thumbnails")
+        await self.shot(d, "teacher", "staff")
+        await self.shot(d, "teacher", "staff-scoreboard", bottom=True)
+        await d.app.sign_out()
+
+    async def officer(self, d: Driver) -> None:
+        await self.sign_in(d, OFFICER, "counter")
+        await self.shot(d, "officer", "counter")
+        d.screen.code_field.text = self.redemption_code
+        d.press({"ko": "코드 확인", "en": "Check the code"}[self.lang])
+        confirm = {"ko": "확인: 1,500원 사용 처리", "en": "Confirm: redeem 1,500 won"}[self.lang]
+        await d.wait_text(confirm)
+        await self.shot(d, "officer", "counter-preview")
+        d.press(confirm)
+        await d.wait_text({"ko": "1,500원 사용 처리했어요.", "en": "Redeemed 1,500 won."}[self.lang])
+        await self.shot(d, "officer", "counter-redeemed")
+        await d.app.sign_out()
+
+
+def give_coins(backend: Backend, holder: tuple[str, str] = STUDENT, won: int = 5000) -> bool:
+    """An operator credits a demo student ``won`` of local coins, so a coin code can be made."""
     import uuid
 
     operator = backend.token(("operator@demo.pvpp.kr", "demo-Operator-1!"))
-    student = backend.graphql("{ me { id household { municipality { code } } } }", token=backend.token(STUDENT))["me"]
+    student = backend.graphql("{ me { id household { municipality { code } } } }", token=backend.token(holder))["me"]
     code = ((student["household"] or {}).get("municipality") or {}).get("code")
     if not code:
         return False
     result = backend.graphql(
-        "mutation($k:String!,$u:ID!,$s:String!){ adjustBalance(idempotencyKey:$k, userId:$u, asset: COINS_WON,"
-        " amount: 5000, reason: \"demo coins\", scope: $s){ __typename } }",
-        {"k": str(uuid.uuid4()), "u": student["id"], "s": code}, token=operator)
+        "mutation($k:String!,$u:ID!,$s:String!,$a:Int!){ adjustBalance(idempotencyKey:$k, userId:$u,"
+        " asset: COINS_WON, amount: $a, reason: \"demo coins\", scope: $s){ __typename } }",
+        {"k": str(uuid.uuid4()), "u": student["id"], "s": code, "a": won}, token=operator)
     return result["adjustBalance"]["__typename"] == "BalanceAdjusted"
+
+
+def coin_code(backend: Backend, holder: tuple[str, str], won: int) -> str:
+    """A redemption code the holder makes, as the wallet screen does (createRedemptionCode)."""
+    token = backend.token(holder)
+    me = backend.graphql("{ me { household { municipality { id } } } }", token=token)["me"]
+    result = backend.graphql(
+        "mutation($m:ID!,$a:Int!){ createRedemptionCode(municipalityId:$m, amountWon:$a){ __typename"
+        " ... on RedemptionCodeIssued { code } ... on Error { message } } }",
+        {"m": me["household"]["municipality"]["id"], "a": won}, token=token)["createRedemptionCode"]
+    assert result["__typename"] == "RedemptionCodeIssued", result
+    return result["code"]
 
 
 def announce_dr_event(backend: Backend, title: str, hours_ahead: int) -> None:
@@ -138,18 +180,35 @@ def run_tour(backend: Backend, lang: str, device: Path, out: Path | None) -> Tou
     key = backend.verifier_key()
     run_app(tour.student, data_dir=device / "student", server=backend.url, lang=lang, verifier_key=key)
     run_app(tour.parent, data_dir=device / "parent", server=backend.url, lang=lang, verifier_key=key)
+    run_staff(tour, backend, device)
     return tour
 
 
+def run_staff(tour: Tour, backend: Backend, device: Path) -> None:
+    """The teacher's home and the officer's counter (redeeming a code student2 made)."""
+    tour.backend = backend
+    give_coins(backend, STUDENT2, 1500)
+    tour.redemption_code = coin_code(backend, STUDENT2, 1500)
+    run_app(tour.teacher, data_dir=device / "teacher", server=backend.url, lang=tour.lang)
+    run_app(tour.officer, data_dir=device / "officer", server=backend.url, lang=tour.lang)
+
+
 def main(argv: list[str]) -> int:
+    """``[out] [--staff]``: with ``--staff`` only the staff screens, on the small demo (quick)."""
+    staff_only = "--staff" in argv
+    argv = [a for a in argv if a != "--staff"]
     out = Path(argv[0] if argv else "docs/app")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="pvpp-kivy-"))
     with tempfile.TemporaryDirectory() as tmp:
-        backend = Backend(Path(tmp) / "server").setup(FULL_DEMO)
+        backend = Backend(Path(tmp) / "server").setup(SMALL_DEMO if staff_only else FULL_DEMO)
         try:
             for lang in ("ko", "en"):
-                tour = run_tour(backend, lang, Path(tmp) / lang, out)
+                if staff_only:
+                    tour = Tour(lang, out)
+                    run_staff(tour, backend, Path(tmp) / lang)
+                else:
+                    tour = run_tour(backend, lang, Path(tmp) / lang, out)
                 print(f"{lang}: {len(tour.seen)} screens written to {out}")
         finally:
             backend.close()

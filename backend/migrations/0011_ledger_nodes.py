@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('pvpp', '0011_plug_mqtt_accounts_clock_feed_in')]
+    dependencies = [('pvpp', '0010_demo_load')]
 
     initial = False
 

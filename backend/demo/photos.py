@@ -1,7 +1,9 @@
 """Evidence pictures for the demo: real photos whose licence permits it, else generated ones.
 
 Only rows of ``photo_eval/MANIFEST.csv`` under MIT, Apache-2.0 or CC-BY-2.5 are used, and none
-showing people. Each use is a slightly different crop (as a second phone shot would be), so two
+showing people: the notes name some, and :data:`SHOWS_PEOPLE` lists the classroom photos whose
+notes do not mention the pupils in them (the demo's pictures end up in screenshots and docs).
+Generated pictures fill the pool up to :data:`POOL_SIZE`. Each use is a slightly different crop (as a second phone shot would be), so two
 families never send byte-identical files; the verify step still notices near duplicates.
 """
 
@@ -19,6 +21,9 @@ from PIL import Image, ImageDraw, ImageFont
 PERMITTED = ("MIT", "Apache-2.0", "CC-BY-2.5")
 CLASSES = ("device_on", "charger_plugged")
 PEOPLE_WORDS = ("person", "people", "portrait")
+SHOWS_PEOPLE = frozenset(f"device_on/device_on_00{n}.{ext}" for n, ext in
+                         ((3, "png"), (4, "jpg"), (5, "jpg"), (6, "jpg"), (7, "jpg")))
+POOL_SIZE = 6
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -49,9 +54,10 @@ def picture_pool(root: Path | None = None) -> list[Picture]:
         with manifest.open(newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 if row["class"] in CLASSES and permitted(row["license"], row.get("notes", "")) \
-                        and (folder / row["file"]).is_file():
+                        and row["file"] not in SHOWS_PEOPLE and (folder / row["file"]).is_file():
                     pool.append(Picture(row["file"], row["license"], row["source_repo"], folder / row["file"]))
-    return pool or [Picture(f"generated-{n}", "generated", "backend.demo.photos", None) for n in range(6)]
+    return pool + [Picture(f"generated-{n}", "generated", "backend.demo.photos", None)
+                   for n in range(len(pool), max(POOL_SIZE, len(pool)))]
 
 
 def _generated(n: int) -> Image.Image:

@@ -99,7 +99,7 @@ async def test_no_certificate_without_volunteer_time(db, settings):
 
 
 def test_the_first_page_renders_with_a_scannable_qr_code(tmp_path):
-    """Renders page 1 with poppler's pdftoppm (installed by .ci/run) and scans the QR off the page."""
+    """Renders page 1 with poppler's pdftoppm (make test installs it) and scans the QR off the page."""
     if shutil.which("pdftoppm") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("pdftoppm (poppler-utils) is missing")

@@ -34,12 +34,14 @@ FLUSH_ROWS = 20_000
 class PlugHistory:
     """Drives the fleet of the households ``household_ids`` (fleet household i → the i-th id)."""
 
-    def __init__(self, settings: Settings, household_ids: Sequence[int], seed: int) -> None:
+    def __init__(self, settings: Settings, household_ids: Sequence[int], seed: int,
+                 steady: Sequence[int] = ()) -> None:
+        """``steady``: positions in ``household_ids`` whose plugs never drop offline."""
         self.settings = settings
         self.household_ids = list(household_ids)
         # the same seed and first households as `pvpp simulate-plugs --seed S --households 2`
         self.fleet = FleetModel(len(household_ids), seed=seed, report_interval_s=REPORT_INTERVAL_S,
-                                vendor_mix=DEFAULT_VENDOR_MIX)
+                                vendor_mix=DEFAULT_VENDOR_MIX, steady_households=steady)
         self.tz = ZoneInfo(settings.display_timezone)
         self.clock_at = datetime.min.replace(tzinfo=UTC)
         self.ingestor = Ingestor(tz=settings.display_timezone, clock=lambda: self.clock_at)

@@ -23,7 +23,7 @@ import enum
 import heapq
 import math
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from backend.plugs.readings import Vendor
@@ -527,6 +527,8 @@ class FleetModel:
 
     ``report_interval_s`` overrides every plug's vendor default (load tests). The
     anomaly rates apply only with ``anomalies`` on; raise them for demos and tests.
+    Plugs of ``steady_households`` never drop offline nor reset their counters; every other
+    plug behaves exactly as it would without them (each plug draws from its own stream).
     The first :meth:`advance` starts the clock and announces every plug online.
     """
 
@@ -537,7 +539,8 @@ class FleetModel:
                  report_interval_s: float | None = None,
                  reset_rate_per_day: float = RESET_RATE_PER_DAY,
                  offline_rate_per_day: float = OFFLINE_RATE_PER_DAY,
-                 duplicate_rate: float = DUPLICATE_RATE) -> None:
+                 duplicate_rate: float = DUPLICATE_RATE,
+                 steady_households: Collection[int] = ()) -> None:
         if households < 0:
             raise ValueError("households must be >= 0")
         lo, hi = plugs_per_household
@@ -554,6 +557,7 @@ class FleetModel:
         self.reset_rate_per_day = reset_rate_per_day if anomalies else 0.0
         self.offline_rate_per_day = offline_rate_per_day if anomalies else 0.0
         self.duplicate_rate = duplicate_rate if anomalies else 0.0
+        self.steady_households = frozenset(steady_households)
         self.plugs: list[SimPlug] = []
         self._by_id: dict[str, SimPlug] = {}
         self._profiles: list[tuple[float, ...]] = []
@@ -671,12 +675,15 @@ class FleetModel:
             plug._seg_end, plug._seg_w = end, w
             tag = plug.index << 2
             heap.append(((now_ms + round(plug.phase_s * 1000.0)) << _TSHIFT) | tag | _REPORT)
+            steady = plug.household in self.steady_households
             if self.reset_rate_per_day > 0:
                 t = now + self._exp(plug, self.reset_rate_per_day)
-                heap.append((math.ceil(t * 1000.0) << _TSHIFT) | tag | _RESET)
+                if not steady:
+                    heap.append((math.ceil(t * 1000.0) << _TSHIFT) | tag | _RESET)
             if self.offline_rate_per_day > 0:
                 t = now + self._exp(plug, self.offline_rate_per_day)
-                heap.append((math.ceil(t * 1000.0) << _TSHIFT) | tag | _OFFLINE)
+                if not steady:
+                    heap.append((math.ceil(t * 1000.0) << _TSHIFT) | tag | _OFFLINE)
             out.append(Emission(EmissionKind.AVAILABILITY, plug, now, self._power(plug),
                                 plug.counter_wh, True, plug.relay_on))
         heapq.heapify(heap)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from backend.activities.catalogue import load_catalogue
 from backend.demo.photos import permitted, picture_pool
 from backend.demo.plan import DemoConfig, make_plan
+from backend.savings.calendar import korean_holidays
 
 ANCHOR = date(2026, 12, 3)
 
@@ -48,3 +49,23 @@ def test_only_permissive_licences_without_people_are_used():
     assert not permitted("GPL-3.0 (repo .zenodo.json/LICENSE.md)", "")
     for picture in picture_pool():
         assert picture.licence == "generated" or permitted(picture.licence, "")
+
+
+def _baseline_days(plan, event_day: date, event_days: set[date], holidays) -> int:
+    """Working days a KPX 6/10 baseline could use (the first day is partly before pairing)."""
+    days = (plan.start + timedelta(days=n) for n in range(1, (event_day - plan.start).days))
+    return sum(1 for d in days if d.weekday() < 5 and d not in holidays and d not in event_days
+               and (event_day - d).days <= 45)
+
+
+def test_some_dr_event_has_ten_baseline_days_whatever_the_anchor():
+    """The README shows parent1's DR result measured against a baseline: for every anchor of a
+    year (every weekday alignment and holiday season) at least one event has 10 working days."""
+    holidays = korean_holidays(range(2026, 2029))
+    # event dates depend on the history's length only: three families keep the plans small
+    for config in (DemoConfig(households=3, days=35, seed=7), DemoConfig(households=3)):
+        for k in range(366):
+            plan = make_plan(config, date(2027, 1, 1) + timedelta(days=k))
+            event_days = {e.starts_at.date() for e in plan.dr_events}
+            counts = [_baseline_days(plan, day, event_days, holidays) for day in sorted(event_days)]
+            assert len(counts) == 3 and max(counts) >= 10, (config, plan.anchor, counts)

@@ -325,6 +325,19 @@ def test_no_anomalies_when_off() -> None:
     assert set(per_plug.values()) == {5 * 720}
 
 
+def test_steady_households_never_drop_out_and_leave_the_rest_unchanged() -> None:
+    rates = dict(report_interval_s=120.0, reset_rate_per_day=2.0, offline_rate_per_day=3.0)
+    steady = FleetModel(12, seed=4, steady_households={0, 5}, **rates)
+    plain = FleetModel(12, seed=4, **rates)
+    ems, ref = _run(steady, 4.0), _run(plain, 4.0)
+    quiet = {p.device_id for p in steady.plugs if p.household in {0, 5}}
+    assert quiet and all(p.resets == 0 and p.offline_spells == 0 for p in steady.plugs if p.device_id in quiet)
+    assert not _drops([e for e in ems if e.device_id in quiet])
+    assert sum(p.offline_spells for p in plain.plugs if p.device_id in quiet) > 0  # they would have
+    others = [_key(e) for e in ems if e.device_id not in quiet]
+    assert others == [_key(e) for e in ref if e.device_id not in quiet] and others
+
+
 def test_counter_keeps_counting_while_offline() -> None:
     on = FleetModel(20, seed=21, offline_rate_per_day=6.0, reset_rate_per_day=0.0)
     off = FleetModel(20, seed=21, anomalies=False)

@@ -3,7 +3,6 @@ and each role's README query answering what the README promises."""
 
 from __future__ import annotations
 
-import pytest
 
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta

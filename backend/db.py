@@ -53,7 +53,16 @@ class _NoResetConnection(asyncpg.connection.Connection):
         return ""
 
 
+#: How long a SQLite writer waits for another process's write (the API, the worker and
+#: ``pvpp demo-data`` share one file) before "database is locked"; sqlite3's default is 5 s.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _connection(database_url: str) -> str | dict[str, Any]:
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        config = expand_db_url(database_url)
+        config["credentials"].setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)
+        return config
     if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         return database_url
     config = expand_db_url(database_url)

@@ -19,7 +19,6 @@ from backend.graphql.scalars import to_display
 from backend.municipalities.models import MunicipalReport as ReportModel
 from backend.municipalities.models import Municipality
 from backend.reports import monthly
-from backend.reports.pdf import render
 
 
 @public_type
@@ -49,6 +48,8 @@ async def _check(info: Info, municipality_id: strawberry.ID, year: int, month: i
 
 
 def _out(row: ReportModel, info: Info) -> MunicipalReport:
+    from backend.reports.pdf import render  # matplotlib and fpdf load on first use, not at API start
+
     return MunicipalReport(municipality_id=strawberry.ID(str(row.municipality_id)), year=row.year, month=row.month,
                            generated_at=to_display(row.generated_at, info.context.settings.display_timezone),
                            figures=row.figures, pdf_base64=base64.b64encode(render(row.figures)).decode())

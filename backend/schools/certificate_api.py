@@ -18,7 +18,6 @@ from backend.ledger import merkle
 from backend.ledger.checkpoints import latest_checkpoint
 from backend.ledger.service import leaf_hashes
 from backend.schools import certificates
-from backend.schools.certificate_pdf import render
 from backend.schools.periods import PeriodKind, period_of
 from backend.schools.score_types import ScorePeriod
 from backend.schools.scoreboard import period_day
@@ -124,6 +123,8 @@ class CertificateMutations:
         cert = await certificates.issue(require_principal(info), parse_id(student_id, "studentId"),
                                         period_of(PeriodKind(period.value), day), settings.signing_key,
                                         settings.display_timezone)
+        from backend.schools.certificate_pdf import render  # fpdf loads on first use, not at API start
+
         payload = certificates.qr_payload(settings.public_base_url, cert.number, cert.digest)
         f = cert.figures
         return VolunteerCertificate(number=cert.number, digest=cert.digest, minutes=f["minutes"], hours=f["hours"],

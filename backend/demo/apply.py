@@ -169,7 +169,8 @@ class Loader:
                                                 f"{report.at:%Y-%m}")
         else:
             data, name = demo_photos.picture_bytes(self.pool, report.photo.picture, report.key)
-        uploaded = await photo_service.upload_photo(principal, self.settings, activity.id, data, "image/jpeg", name)
+        uploaded = await photo_service.upload_photo(principal, self.settings, activity.id, data, "image/jpeg", name,
+                                                    now=report.at + timedelta(minutes=1))
         from workers.photos import classifier_for
 
         await verify(uploaded.photo.id, self.settings, classifier_for(self.settings),

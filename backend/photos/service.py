@@ -134,14 +134,15 @@ async def _own_pending_activity(principal: Principal, activity_id: int) -> Activ
 
 async def upload_photo(principal: Principal, settings: Settings, activity_id: int, data: bytes,
                        declared_mime: str | None = None, filename: str | None = None,
-                       store: PhotoStore | None = None) -> Uploaded:
-    """Check, sanitise and store one photo for the caller's own pending activity."""
+                       store: PhotoStore | None = None, now: datetime | None = None) -> Uploaded:
+    """Check, sanitise and store one photo for the caller's own pending activity (``now``: the
+    upload time to record, for replayed history; the clock by default)."""
     activity = await _own_pending_activity(principal, activity_id)
     store = store or store_for(settings)
     processed = await asyncio.to_thread(process, data, declared_mime, filename, photo_limits(settings))
     if (earlier := await _earlier_upload(principal, activity, processed.photo)) is not None:
         return Uploaded(earlier, True)
-    photo, replayed = await _store_new(principal, activity, processed, store)
+    photo, replayed = await _store_new(principal, activity, processed, store, now)
     return Uploaded(photo, replayed)
 
 
@@ -174,7 +175,7 @@ def _sha(data: bytes) -> str:
 
 
 async def _store_new(principal: Principal, activity: Activity, processed: Processed,
-                     store: PhotoStore) -> tuple[Photo, bool]:
+                     store: PhotoStore, now: datetime | None = None) -> tuple[Photo, bool]:
     """Store the files and the row; the checks run again under a lock on the uploader's row,
     so the same picture sent at once for several activities is accepted only once."""
     sanitised = processed.photo
@@ -205,6 +206,7 @@ async def _store_new(principal: Principal, activity: Activity, processed: Proces
                 captured_at_source=("local:" if captured and captured.tzinfo is None else "") + (
                     exif.captured_at_source or "") if captured else None,
                 had_location=exif.had_location, warnings=processed.warnings_json(),
+                **({"created_at": now} if now is not None else {}),
             )
             await PhotoBandKey.bulk_create([PhotoBandKey(key=k, photo_id=photo.id) for k in sorted(processed.band_keys)],
                                            using_db=conn)

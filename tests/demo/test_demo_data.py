@@ -15,12 +15,13 @@ from backend.activities.models import Activity, ActivityStatus
 from backend.demo import queries
 from backend.demo.load import load_history
 from backend.demo.models import DemoLoad
-from backend.demo.plan import DemoConfig
+from backend.demo.plan import TZ, DemoConfig
 from backend.dr.models import DrDispute, DrEvent, DrSettlement
 from backend.ledger.entries import Asset
 from backend.ledger.models import Balance, LedgerEntry
 from backend.ledger.service import ledger_size
 from backend.ledger.verify import verify_ledger
+from backend.photos.models import Photo
 from backend.rewards import formula
 from backend.rewards.models import Programme
 from tests.builders import gql, sign_in
@@ -75,6 +76,8 @@ async def test_demo_history_is_consistent_repeatable_and_answers_the_readme_quer
     await _check_caps()
     assert await DrSettlement.all().count() > 0 and await DrDispute.all().count() == 1
     assert {e.short_notice for e in await DrEvent.all()} == {True, False}
+    for photo in await Photo.all().prefetch_related("activity"):  # uploaded on the day of its report
+        assert photo.created_at.astimezone(TZ).date() == photo.activity.occurred_on, photo.id
 
     before, size = await _row_counts(), await ledger_size()
     assert await load_history(db, SMALL) is None  # finished: not run again

@@ -16,7 +16,7 @@ What is measured, on PostgreSQL, in one run:
    ledger-shaped rows into a scratch table shaped like ``ledger_entry`` (same indexes), and plain
    ``hashlib.sha256`` of as many encoded leaves.
 
-The settlement time is extrapolated linearly to 2,000,000 students against the 10-minute goal.
+The settlement time is extrapolated linearly to 2,000,000 students against the 5-minute goal.
 Results go to ``benchmarks/results/settlement.json``. The scratch database is dropped afterwards
 unless ``--database-url`` names one to use (it must be empty; its rows are left in place).
 """
@@ -24,33 +24,36 @@ unless ``--database-url`` names one to use (it must be empty; its rows are left 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
 import cProfile
+import contextlib
 import hashlib
 import inspect
 import io
-import json
 import os
-import platform
 import pstats
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.scratch import (
+    DEFAULT_ADMIN_URL,
+    REPO_ROOT,
+    asyncpg_dsn,
+    bench_settings,
+    machine,
+    main_writing_results,
+    scratch_database,
+    uptime,
+)
+
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "settlement.json"
-DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 GOAL_STUDENTS = 2_000_000
-GOAL_SECONDS = 600.0
+GOAL_SECONDS = 300.0
 #: One fixed, well-formed argon2id hash for every synthetic user (nobody signs in here).
 FIXED_HASH = ("$argon2id$v=19$m=1024,t=1,p=1$YmVuY2htYXJrLXNhbHQ$"
               "3M0bVNNcpNhXlgr2VN2pRZ1qnKsr0Jf0hQnUjM6FDqU")
@@ -89,26 +92,6 @@ def parse_args(args: list[str]) -> argparse.Namespace:
 
 
 # --------------------------------------------------------------------------- database
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def _asyncpg_dsn(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
-
-
-async def _admin(admin_url: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def _populate(raw, n: int, rng: random.Random) -> dict[str, Any]:
@@ -330,50 +313,29 @@ async def _references(raw, n_rows: int, rng: random.Random) -> dict[str, Any]:
 # --------------------------------------------------------------------------- run
 
 
-def _machine() -> dict[str, Any]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                                text=True, check=False).stdout.strip()
-    except OSError:
-        commit = ""
-    return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "platform": platform.platform(), "git_commit": commit}
-
-
 async def run(opts: argparse.Namespace) -> dict[str, Any]:
+    async with contextlib.AsyncExitStack() as stack:
+        url = opts.database_url or await stack.enter_async_context(
+            scratch_database(opts.admin_url, "pvpp_bench_settle", progress))
+        return await _run_on(opts, url)
+
+
+async def _run_on(opts: argparse.Namespace, url: str) -> dict[str, Any]:
     import asyncpg
 
     from backend.db import close_db, init_db, migrate
-    from backend.settings import Settings
 
     rng = random.Random(opts.seed)
-    scratch = None
-    url = opts.database_url
-    if url is None:
-        scratch = f"pvpp_bench_settle_{uuid.uuid4().hex[:8]}"
-        await _admin(opts.admin_url, f'CREATE DATABASE "{scratch}"')
-        url = _with_database(opts.admin_url, scratch)
-        progress(f"created database {scratch}")
-    var_dir = Path(tempfile.mkdtemp(prefix="pvpp-bench-settle-"))
-    settings = Settings(env="development", var_dir=var_dir, database_url=url, secret_key="b" * 40,
-                        ledger_signing_key=base64.b64encode(hashlib.sha256(b"bench").digest()).decode(),
-                        log_level="WARNING", log_format="console")
-    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": _machine(),
+    settings = bench_settings(url, "settle")
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+                               "uptime_at_start": uptime(),
                                "options": {"students": opts.students, "batch_size": opts.batch_size or "default",
                                            "seed": opts.seed}}
     raw = None
     try:
         await migrate(settings)
         await init_db(settings)
-        raw = await asyncpg.connect(_asyncpg_dsn(url))
+        raw = await asyncpg.connect(asyncpg_dsn(url))
         results["machine"]["postgresql"] = await raw.fetchval("SHOW server_version")
         t0 = time.perf_counter()
         world = await _populate(raw, opts.students, rng)
@@ -407,9 +369,7 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
         if raw is not None:
             await raw.close()
         await close_db()
-        if scratch:
-            await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-            progress(f"dropped database {scratch}")
+    results["uptime_at_end"] = uptime()
     s = results["settlement"]
     projected = GOAL_STUDENTS / s["students_per_s"]
     results["extrapolation"] = {"students": GOAL_STUDENTS, "seconds": projected, "goal_seconds": GOAL_SECONDS,
@@ -455,15 +415,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(args: list[str]) -> int:
-    opts = parse_args(args)
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    results = asyncio.run(run(opts))
-    opts.output.parent.mkdir(parents=True, exist_ok=True)
-    opts.output.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    print(table(results))
-    print(f"results: {opts.output}")
-    return 0
+    return main_writing_results(args, parse_args, run, table)
 
 
 if __name__ == "__main__":

@@ -761,14 +761,9 @@ def print_table(results: list[TargetResult], ratio: float | None, goal_met: bool
 def machine_info(admin_url: str, client: str) -> dict[str, Any]:
     from importlib import metadata
 
-    model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from benchmarks.scratch import cpu_model
+
+    model = cpu_model()
     versions = {}
     for dist in ("strawberry-graphql", "graphql-core", "starlette", "uvicorn", "uvloop", "httptools",
                  "tortoise-orm", "asyncpg"):

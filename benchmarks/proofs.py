@@ -35,18 +35,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.scratch import (
-    DEFAULT_ADMIN_URL,
-    REPO_ROOT,
-    asyncpg_dsn,
-    bench_settings,
-    machine,
-    main_writing_results,
-    scratch_database,
-    uptime,
-)
+from benchmarks import scratch
 
-DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "proofs.json"
+DEFAULT_OUTPUT = scratch.REPO_ROOT / "benchmarks" / "results" / "proofs.json"
 GOAL_P99_MS = 10.0
 _T0 = time.monotonic()
 _INSERT_CHUNK = 1_000_000
@@ -64,7 +55,7 @@ def parse_args(args: list[str]) -> argparse.Namespace:
                    help="comma-separated increasing tree sizes (default %(default)s)")
     p.add_argument("--proofs", type=int, default=300, help="proofs of each kind timed per size (default 300)")
     p.add_argument("--checkpoints", type=int, default=30, help="earlier checkpoints per size (default 30)")
-    p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
+    p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", scratch.DEFAULT_ADMIN_URL),
                    help="PostgreSQL URL used to create and drop the scratch database (default %(default)s)")
     p.add_argument("--redis-url", default=os.environ.get("PVPP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"),
                    help="Redis for the API's rate limits (default %(default)s)")
@@ -233,7 +224,7 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
     sizes = [int(s) for s in opts.sizes.split(",")]
     if sizes != sorted(set(sizes)) or sizes[0] < 2:
         raise SystemExit("--sizes must be increasing and at least 2")
-    async with scratch_database(opts.admin_url, "pvpp_bench_proofs", progress) as url:
+    async with scratch.scratch_database(opts.admin_url, "pvpp_bench_proofs", progress) as url:
         return await _run_on(opts, url, sizes)
 
 
@@ -246,9 +237,9 @@ async def _run_on(opts: argparse.Namespace, url: str, sizes: list[int]) -> dict[
     from backend.ledger.tree import TreeState
 
     rng = random.Random(opts.seed)
-    settings = bench_settings(url, "proofs", redis_url=opts.redis_url, ledger_proofs_per_minute=1_000_000)
-    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-                               "uptime_at_start": uptime(),
+    settings = scratch.bench_settings(url, "proofs", redis_url=opts.redis_url, ledger_proofs_per_minute=1_000_000)
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": scratch.machine(),
+                               "uptime_at_start": scratch.uptime(),
                                "options": {"sizes": sizes, "proofs": opts.proofs, "checkpoints": opts.checkpoints,
                                            "seed": opts.seed}, "goal_p99_ms": GOAL_P99_MS, "sizes": []}
     raw = None
@@ -256,7 +247,7 @@ async def _run_on(opts: argparse.Namespace, url: str, sizes: list[int]) -> dict[
     try:
         await migrate(settings)
         await init_db(settings)
-        raw = await asyncpg.connect(asyncpg_dsn(url))
+        raw = await asyncpg.connect(scratch.asyncpg_dsn(url))
         results["machine"]["postgresql"] = await raw.fetchval("SHOW server_version")
         results["machine"]["load_average_start"] = os.getloadavg()
         await raw.execute('ALTER TABLE ledger_entry DROP CONSTRAINT IF EXISTS "ledger_entry_ref_key"')
@@ -290,7 +281,7 @@ async def _run_on(opts: argparse.Namespace, url: str, sizes: list[int]) -> dict[
         if raw is not None:
             await raw.close()
         await close_db()
-    results["uptime_at_end"] = uptime()
+    results["uptime_at_end"] = scratch.uptime()
     largest = results["sizes"][-1]
     results["meets_goal"] = all(largest[k]["api"]["p99_ms"] <= GOAL_P99_MS for k in ("inclusion", "consistency"))
     return results
@@ -311,7 +302,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(args: list[str]) -> int:
-    return main_writing_results(args, parse_args, run, table)
+    return scratch.main_writing_results(args, parse_args, run, table)
 
 
 if __name__ == "__main__":

@@ -78,15 +78,18 @@ def uptime() -> str:
         return f"load average {os.getloadavg()}"
 
 
-def machine() -> dict[str, Any]:
-    model = ""
+def cpu_model() -> str | None:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return None
+
+
+def machine() -> dict[str, Any]:
+    model = cpu_model() or ""
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                                 text=True, check=False).stdout.strip()

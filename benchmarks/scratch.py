@@ -70,6 +70,36 @@ def bench_settings(url: str, name: str, **overrides: Any):
     return Settings(**{**values, **overrides})
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (0 when it is gone)."""
+    try:
+        fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields_[11]) + int(fields_[12])) / _TICK
+
+
+def postgres_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL backends serving ``database``, by pid.
+
+    A backend's process title names its database ("postgres: USER DATABASE HOST ..."), so
+    other work on the same server (another developer's tests) is not counted here.
+    """
+    found = {}
+    marker = f" {database} ".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres" and marker in (entry / "cmdline").read_bytes():
+                    found[int(entry.name)] = process_cpu(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def uptime() -> str:
     """``uptime``'s line: the load from other work on the shared machine during a run."""
     try:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import imagehash
 import numpy as np
-import scipy.fftpack
 from PIL import Image
 
 from backend.photos import resample
@@ -91,6 +90,8 @@ def perceptual_hashes(im: Image.Image) -> PhotoHashes:
     checked on the real photos in the tests), computed in one pass: the 22 Lanczos resizes as
     matrix products (:mod:`backend.photos.resample`) and the 11 DCTs as one batched call.
     """
+    import scipy.fftpack  # on first use, as ImageHash does: the API need not load SciPy at start
+
     grey = np.asarray(im.convert("L"), dtype=np.float64)
     sizes = [(_PHASH_SIDE, _PHASH_SIDE), (_HASH_SIDE + 1, _HASH_SIDE)]
     resized = resample.resize_crops(grey, crop_boxes(im.size), sizes)

@@ -45,6 +45,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from benchmarks.scratch import postgres_cpu as _postgres_cpu
+from benchmarks.scratch import process_cpu as _proc_cpu
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "api.json"
@@ -157,32 +160,6 @@ class TargetResult:
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_cpu(pid: int) -> float:
-    try:
-        fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields_[11]) + int(fields_[12])) / _TICK
-
-
-def _postgres_cpu(database: str) -> dict[int, float]:
-    """CPU seconds of the PostgreSQL backends serving ``database``, by pid.
-
-    A backend's process title names its database ("postgres: USER DATABASE HOST ..."), so
-    other work on the same server (another developer's tests) is not counted here.
-    """
-    found = {}
-    marker = f" {database} ".encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres" and marker in (entry / "cmdline").read_bytes():
-                    found[int(entry.name)] = _proc_cpu(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def _machine_cpu() -> tuple[float, float]:
@@ -761,14 +738,9 @@ def print_table(results: list[TargetResult], ratio: float | None, goal_met: bool
 def machine_info(admin_url: str, client: str) -> dict[str, Any]:
     from importlib import metadata
 
-    model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from benchmarks.scratch import cpu_model
+
+    model = cpu_model()
     versions = {}
     for dist in ("strawberry-graphql", "graphql-core", "starlette", "uvicorn", "uvloop", "httptools",
                  "tortoise-orm", "asyncpg"):

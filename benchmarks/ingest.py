@@ -37,12 +37,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.settlement import (
-    DEFAULT_ADMIN_URL,
-    _admin,
-    _asyncpg_dsn,
-    _with_database,
-)
+from benchmarks.scratch import DEFAULT_ADMIN_URL
+from benchmarks.scratch import admin as _admin
+from benchmarks.scratch import asyncpg_dsn as _asyncpg_dsn
+from benchmarks.scratch import with_database as _with_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "ingest.json"

@@ -23,8 +23,6 @@ Results go to ``benchmarks/results/proofs.json``; the scratch database is droppe
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
 import hashlib
 import json
 import logging
@@ -32,18 +30,14 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.settlement import _admin, _asyncpg_dsn, _machine, _with_database
+from benchmarks import scratch
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "proofs.json"
-DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+DEFAULT_OUTPUT = scratch.REPO_ROOT / "benchmarks" / "results" / "proofs.json"
 GOAL_P99_MS = 10.0
 _T0 = time.monotonic()
 _INSERT_CHUNK = 1_000_000
@@ -61,7 +55,7 @@ def parse_args(args: list[str]) -> argparse.Namespace:
                    help="comma-separated increasing tree sizes (default %(default)s)")
     p.add_argument("--proofs", type=int, default=300, help="proofs of each kind timed per size (default 300)")
     p.add_argument("--checkpoints", type=int, default=30, help="earlier checkpoints per size (default 30)")
-    p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
+    p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", scratch.DEFAULT_ADMIN_URL),
                    help="PostgreSQL URL used to create and drop the scratch database (default %(default)s)")
     p.add_argument("--redis-url", default=os.environ.get("PVPP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"),
                    help="Redis for the API's rate limits (default %(default)s)")
@@ -227,27 +221,25 @@ async def _measure(client, raw, size: int, old_sizes: list[int], count: int, rng
 
 
 async def run(opts: argparse.Namespace) -> dict[str, Any]:
+    sizes = [int(s) for s in opts.sizes.split(",")]
+    if sizes != sorted(set(sizes)) or sizes[0] < 2:
+        raise SystemExit("--sizes must be increasing and at least 2")
+    async with scratch.scratch_database(opts.admin_url, "pvpp_bench_proofs", progress) as url:
+        return await _run_on(opts, url, sizes)
+
+
+async def _run_on(opts: argparse.Namespace, url: str, sizes: list[int]) -> dict[str, Any]:
     import asyncpg
     import httpx
 
     from backend.app import create_app
     from backend.db import close_db, init_db, migrate
     from backend.ledger.tree import TreeState
-    from backend.settings import Settings
 
-    sizes = [int(s) for s in opts.sizes.split(",")]
-    if sizes != sorted(set(sizes)) or sizes[0] < 2:
-        raise SystemExit("--sizes must be increasing and at least 2")
     rng = random.Random(opts.seed)
-    scratch = f"pvpp_bench_proofs_{uuid.uuid4().hex[:8]}"
-    await _admin(opts.admin_url, f'CREATE DATABASE "{scratch}"')
-    url = _with_database(opts.admin_url, scratch)
-    progress(f"created database {scratch}")
-    settings = Settings(env="development", var_dir=Path(tempfile.mkdtemp(prefix="pvpp-bench-proofs-")),
-                        database_url=url, redis_url=opts.redis_url, secret_key="b" * 40,
-                        ledger_signing_key=base64.b64encode(hashlib.sha256(b"bench").digest()).decode(),
-                        ledger_proofs_per_minute=1_000_000, log_level="WARNING", log_format="console")
-    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": _machine(),
+    settings = scratch.bench_settings(url, "proofs", redis_url=opts.redis_url, ledger_proofs_per_minute=1_000_000)
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": scratch.machine(),
+                               "uptime_at_start": scratch.uptime(),
                                "options": {"sizes": sizes, "proofs": opts.proofs, "checkpoints": opts.checkpoints,
                                            "seed": opts.seed}, "goal_p99_ms": GOAL_P99_MS, "sizes": []}
     raw = None
@@ -255,7 +247,7 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
     try:
         await migrate(settings)
         await init_db(settings)
-        raw = await asyncpg.connect(_asyncpg_dsn(url))
+        raw = await asyncpg.connect(scratch.asyncpg_dsn(url))
         results["machine"]["postgresql"] = await raw.fetchval("SHOW server_version")
         results["machine"]["load_average_start"] = os.getloadavg()
         await raw.execute('ALTER TABLE ledger_entry DROP CONSTRAINT IF EXISTS "ledger_entry_ref_key"')
@@ -289,8 +281,7 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
         if raw is not None:
             await raw.close()
         await close_db()
-        await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        progress(f"dropped database {scratch}")
+    results["uptime_at_end"] = scratch.uptime()
     largest = results["sizes"][-1]
     results["meets_goal"] = all(largest[k]["api"]["p99_ms"] <= GOAL_P99_MS for k in ("inclusion", "consistency"))
     return results
@@ -311,15 +302,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(args: list[str]) -> int:
-    opts = parse_args(args)
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    results = asyncio.run(run(opts))
-    opts.output.parent.mkdir(parents=True, exist_ok=True)
-    opts.output.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    print(table(results))
-    print(f"results: {opts.output}")
-    return 0
+    return scratch.main_writing_results(args, parse_args, run, table)
 
 
 if __name__ == "__main__":

@@ -82,13 +82,20 @@ class LedgerWriter:
         for account, asset, scope in keys:
             by_asset[(asset, scope)].append(account)
         for (asset, scope), accounts in by_asset.items():
-            for start in range(0, len(accounts), 5_000):
-                rows = await Balance.filter(
-                    account__in=accounts[start:start + 5_000], asset=asset, scope=scope
-                ).using_db(self.conn).values_list("account", "amount")
-                for account, amount in rows:
-                    key = (_uuid(account), asset, scope)
-                    out[key] = out.get(key, 0) + amount
+            if is_postgres(self.conn):  # one array parameter: no per-value query building
+                _, rows = await self.conn.execute_query(
+                    "SELECT account, amount FROM ledger_balance WHERE asset = $1 AND scope = $2 "
+                    "AND account = ANY($3::uuid[])", [str(asset), scope, accounts])
+                rows = [tuple(row) for row in rows]
+            else:
+                rows = []
+                for start in range(0, len(accounts), 5_000):
+                    rows += await Balance.filter(
+                        account__in=accounts[start:start + 5_000], asset=asset, scope=scope
+                    ).using_db(self.conn).values_list("account", "amount")
+            for account, amount in rows:
+                key = (_uuid(account), asset, scope)
+                out[key] = out.get(key, 0) + amount
         return out
 
     async def period_sum(self, account: UUID, asset: Asset, since: datetime, until: datetime, *,
@@ -109,6 +116,9 @@ class LedgerWriter:
 
     async def existing_refs(self, refs: Iterable[str]) -> set[str]:
         refs = list(refs)
+        if is_postgres(self.conn):
+            _, rows = await self.conn.execute_query("SELECT ref FROM ledger_entry WHERE ref = ANY($1::text[])", [refs])
+            return {row[0] for row in rows}
         found: set[str] = set()
         for start in range(0, len(refs), 5_000):
             found.update(await LedgerEntry.filter(ref__in=refs[start:start + 5_000])

@@ -19,6 +19,7 @@ from backend.photos.hashing import (
     to_signed64,
 )
 from backend.photos.images import DEFAULT_LIMITS, PhotoLimits, SanitisedPhoto, sanitise
+from backend.photos.resample import limit_blas_threads
 from backend.photos.quality import QualityWarning, assess
 
 
@@ -42,6 +43,7 @@ class Processed:
 #: Decodes running at once in one process. With ``PhotoLimits.max_decoded_bytes`` this bounds
 #: the memory that many concurrent uploads can take (more threads would not decode faster).
 DECODE_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+limit_blas_threads()  # photo work runs one task per core: no BLAS threads on top
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if os.name == "posix" else None
 
 

@@ -113,6 +113,8 @@ def _number(value: Any, field: str) -> Decimal:
 
 
 def _whole(value: Any, field: str, maximum: int) -> int:
+    if type(value) is int and 0 <= value <= maximum:  # the common case, e.g. a settlement's balances
+        return value
     number = _number(value, field)
     if number > maximum:
         raise ValidationFailed(field, f"{field} must be at most {maximum}.")

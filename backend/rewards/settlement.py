@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from tortoise import connections
+
 from backend.accounts.models import Role, User
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import LedgerEntry
-from backend.ledger.service import LedgerWriter, ledger_transaction, txn_for
+from backend.ledger.service import LedgerWriter, is_postgres, ledger_transaction, txn_for
 from backend.rewards import formula
 from backend.rewards.models import Programme, ProgrammeEnrolment
 from backend.rewards.programmes import local_month_bounds
@@ -55,12 +57,7 @@ class Participant:
 async def participants(programme: Programme) -> list[Participant]:
     """Everyone the programme settles, ordered by pseudonym (a fixed order for reruns)."""
     schools = await ProgrammeEnrolment.filter(programme_id=programme.id).values_list("school_id", flat=True)
-    rows = await User.filter(
-        role__in=[Role.STUDENT, Role.PARENT], household__municipality_id=programme.municipality_id
-    ).values_list("pseudonym", "role", "school_id")
-    if schools:
-        rows += await User.filter(role=Role.STUDENT, school_id__in=list(schools)).values_list(
-            "pseudonym", "role", "school_id")
+    rows = await _people_rows(programme.municipality_id, list(schools))
     enrolled = set(schools)
     people: dict[UUID, bool] = {}
     for pseudonym, role, school_id in rows:
@@ -69,22 +66,53 @@ async def participants(programme: Programme) -> list[Participant]:
     return [Participant(p, people[p]) for p in sorted(people)]
 
 
+async def _people_rows(municipality_id: int, schools: list[int]) -> list[tuple]:
+    """(pseudonym, role, school_id) of the municipality's household members and of the enrolled
+    schools' students (someone in both appears twice)."""
+    conn = connections.get("default")
+    if is_postgres(conn):  # millions of rows: skip the ORM's per-row work
+        _, rows = await conn.execute_query(
+            'SELECT u.pseudonym, u.role, u.school_id FROM "user" u JOIN household h ON h.id = u.household_id '
+            "WHERE u.role = ANY($1::text[]) AND h.municipality_id = $2 "
+            'UNION ALL SELECT pseudonym, role, school_id FROM "user" WHERE role = $3 AND school_id = ANY($4::int[])',
+            [[str(Role.STUDENT), str(Role.PARENT)], municipality_id, str(Role.STUDENT), schools])
+        return [tuple(row) for row in rows]
+    rows = await User.filter(
+        role__in=[Role.STUDENT, Role.PARENT], household__municipality_id=municipality_id
+    ).values_list("pseudonym", "role", "school_id")
+    if schools:
+        rows += await User.filter(role=Role.STUDENT, school_id__in=schools).values_list(
+            "pseudonym", "role", "school_id")
+    return rows
+
+
 #: A holder with any of these legs was settled by an earlier (possibly interrupted) run. A holder
 #: who got no leg is simply evaluated again, which changes nothing unless new points arrived.
 _CREDIT_LEGS = ("volunteer:credit", "coins:credit")
+_MINUTES, _COINS = str(Asset.VOLUNTEER_MINUTES), str(Asset.COINS_WON)
+_MINUTES_LAST_DAY = f"{_MINUTES}:last_day"
 
 
-def _ref(programme: Programme, month: str, who: UUID, leg: str) -> str:
-    return f"settle:{programme.id}:{month}:{who}:{leg}"
+def _ref_prefix(programme: Programme, month: str, who: UUID) -> str:
+    """The start of every ref of one holder's legs: ``settle:<programme>:<month>:<holder>:``."""
+    return f"settle:{programme.id}:{month}:{who}:"
 
 
 async def _month_credits(w: LedgerWriter, accounts: list[UUID], since: datetime, until: datetime,
                          scope: str, day_start: datetime) -> dict[tuple[UUID, str], int]:
     """Minutes and coins credited to each account in the month (and minutes on its last day)."""
-    rows = await LedgerEntry.filter(
-        account__in=accounts, asset__in=[Asset.VOLUNTEER_MINUTES, Asset.COINS_WON], amount__gt=0,
-        kind=EntryKind.CONVERSION, recorded_at__gte=since, recorded_at__lt=until, scope__in=["", scope],
-    ).using_db(w.conn).values_list("account", "asset", "amount", "recorded_at")
+    assets, scopes = [str(Asset.VOLUNTEER_MINUTES), str(Asset.COINS_WON)], ["", scope]
+    if is_postgres(w.conn):  # array parameters: no IN list of thousands of terms to build
+        _, rows = await w.conn.execute_query(
+            "SELECT account, asset, amount, recorded_at FROM ledger_entry WHERE account = ANY($1::uuid[]) "
+            "AND asset = ANY($2::text[]) AND amount > 0 AND kind = $3 AND recorded_at >= $4 AND recorded_at < $5 "
+            "AND scope = ANY($6::text[])", [accounts, assets, str(EntryKind.CONVERSION), since, until, scopes])
+        rows = [tuple(row) for row in rows]
+    else:
+        rows = await LedgerEntry.filter(
+            account__in=accounts, asset__in=assets, amount__gt=0, kind=EntryKind.CONVERSION,
+            recorded_at__gte=since, recorded_at__lt=until, scope__in=scopes,
+        ).using_db(w.conn).values_list("account", "asset", "amount", "recorded_at")
     out: dict[tuple[UUID, str], int] = defaultdict(int)
     for account, asset, amount, recorded_at in rows:
         who = account if isinstance(account, UUID) else UUID(str(account))
@@ -123,10 +151,9 @@ async def settle_month(settings: Settings, programme_id: int, year: int, month: 
 async def _settle_batch(w: LedgerWriter, programme: Programme, rules: formula.ConversionRules,
                         batch: list[Participant], label: str, since: datetime, until: datetime, scope: str,
                         report: SettlementReport) -> None:
-    done_refs = await w.existing_refs(
-        _ref(programme, label, p.pseudonym, leg) for p in batch for leg in _CREDIT_LEGS)
-    todo = [p for p in batch
-            if not any(_ref(programme, label, p.pseudonym, leg) in done_refs for leg in _CREDIT_LEGS)]
+    prefixes = {p.pseudonym: _ref_prefix(programme, label, p.pseudonym) for p in batch}
+    done_refs = await w.existing_refs(prefixes[p.pseudonym] + leg for p in batch for leg in _CREDIT_LEGS)
+    todo = [p for p in batch if not any(prefixes[p.pseudonym] + leg in done_refs for leg in _CREDIT_LEGS)]
     report.skipped += len(batch) - len(todo)
     if not todo:
         return
@@ -139,26 +166,27 @@ async def _settle_batch(w: LedgerWriter, programme: Programme, rules: formula.Co
     for p in todo:
         legs_before = len(w.pending)
         who = p.pseudonym
+        ref = prefixes[who]
         if p.earns_minutes:
             r = formula.convert_to_volunteer_minutes(
-                max(balances[(who, Asset.POINTS, "")], 0), credits[(who, f"{Asset.VOLUNTEER_MINUTES}:last_day")],
-                credits[(who, str(Asset.VOLUNTEER_MINUTES))], rules)
+                max(balances[(who, Asset.POINTS, "")], 0), credits[(who, _MINUTES_LAST_DAY)],
+                credits[(who, _MINUTES)], rules)
             if r.minutes:
-                txn = txn_for(_ref(programme, label, who, "volunteer"))
+                txn = txn_for(ref + "volunteer")
                 w.add(EntryKind.CONVERSION, who, Asset.POINTS, -r.points_used,
-                      _ref(programme, label, who, "volunteer:debit"), txn=txn, memo=r.reason[:200])
+                      ref + "volunteer:debit", txn=txn, memo=r.reason[:200])
                 w.add(EntryKind.CONVERSION, who, Asset.VOLUNTEER_MINUTES, r.minutes,
-                      _ref(programme, label, who, "volunteer:credit"), txn=txn, memo=f"settlement {label}")
+                      ref + "volunteer:credit", txn=txn, memo=f"settlement {label}")
                 report.volunteer_minutes += r.minutes
         c = formula.convert_to_coins(max(balances[(who, Asset.MILEAGE_WON, "")], 0),
-                                     credits[(who, str(Asset.COINS_WON))],
+                                     credits[(who, _COINS)],
                                      min(budget_left - issued, formula.MAX_WON), rules)
         if c.coins_won:
-            txn = txn_for(_ref(programme, label, who, "coins"))
+            txn = txn_for(ref + "coins")
             w.add(EntryKind.CONVERSION, who, Asset.MILEAGE_WON, -c.mileage_used,
-                  _ref(programme, label, who, "coins:debit"), txn=txn, memo=c.reason[:200])
+                  ref + "coins:debit", txn=txn, memo=c.reason[:200])
             w.add(EntryKind.CONVERSION, who, Asset.COINS_WON, c.coins_won,
-                  _ref(programme, label, who, "coins:credit"), scope=scope, txn=txn, memo=f"settlement {label}")
+                  ref + "coins:credit", scope=scope, txn=txn, memo=f"settlement {label}")
             issued += c.coins_won
         elif c.capped_by == "budget":
             report.budget_exhausted = True

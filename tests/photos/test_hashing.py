@@ -17,6 +17,7 @@ from backend.photos.hashing import (
     content_sha256,
     from_signed64,
     hamming,
+    imagehash_hashes,
     perceptual_hashes,
     pixel_sha256,
     to_signed64,
@@ -75,6 +76,24 @@ def test_every_real_photo_matches_its_variant(variant, real_photos, real_hashes)
         worst = max(worst, match.phash_distance)
         assert band_keys(original) & band_keys(copy), "near-duplicate not found by band lookup"
     assert worst <= 6  # threshold 8; different photos are 12 or more apart
+
+
+def test_one_pass_hashes_equal_imagehash_on_real_photos(real_photos):
+    """The fast hashes are the stored definition bit for bit: on every real photo's sanitised
+    thumbnail and on the thumbnails of its re-uploads (other sizes, crops)."""
+    checked = 0
+    for im in real_photos:
+        for data in (jpeg(im, quality=92), VARIANTS["resized_50"](im), VARIANTS["crop_10"](im)):
+            thumb = sanitise(data).thumb_image
+            assert perceptual_hashes(thumb) == imagehash_hashes(thumb), thumb.size
+            checked += 1
+    assert checked == 3 * len(photo_eval_manifest())
+
+
+@pytest.mark.parametrize("size", [(320, 240), (240, 320), (320, 120), (90, 320), (64, 64), (320, 319), (77, 301)])
+def test_one_pass_hashes_equal_imagehash_on_any_shape(size):
+    im = photo(seed=sum(size)).resize(size)
+    assert perceptual_hashes(im) == imagehash_hashes(im)
 
 
 def test_different_real_photos_do_not_match(real_hashes):

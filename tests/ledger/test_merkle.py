@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -377,7 +376,6 @@ def test_accumulator_root_equals_root_hash_at_every_size(leaves) -> None:
 
 def test_hundred_thousand_leaves() -> None:
     leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(100_000)]
-    started = time.perf_counter()
     root = root_hash(leaves)
     acc = MerkleAccumulator()
     for leaf in leaves:
@@ -390,4 +388,3 @@ def test_hundred_thousand_leaves() -> None:
     for old_size in (1, 65_536, 99_998):
         proof = consistency_proof(leaves, old_size)
         assert verify_consistency(old_size, len(leaves), root_hash(leaves[:old_size]), root, proof)
-    assert time.perf_counter() - started < 10

@@ -70,6 +70,10 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL))
     p.add_argument("--redis-url", default=os.environ.get("PVPP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--keep-database", action="store_true",
+                   help="leave the populated database in place (its name is printed) for --database")
+    p.add_argument("--database", default=None,
+                   help="measure an existing database left by --keep-database (no set-up; it is kept)")
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     opts = p.parse_args(args)
     if not 2 <= opts.students <= 100_000:
@@ -148,6 +152,17 @@ async def _populate(raw, settings, n: int, seed: int, anchor: date) -> dict[str,
     act_id = await raw.fetchval("SELECT COALESCE(MAX(id), 0) FROM activity")
     seq = await raw.fetchval("SELECT size FROM ledger_head WHERE id = 1") or 0
     acts, legs, counts = [], [], Counter()
+    priced: dict[tuple, tuple] = {}  # (type, params) -> kWh, shifted kWh, points, reason, params JSON
+
+    def price(t, params: dict) -> tuple:
+        key = (t.key, tuple(sorted(params.items())))
+        if key not in priced:
+            kwh = cat.deemed_savings_kwh(t, params)
+            points = formula.kwh_to_points(kwh, t.basis, False, rules)
+            normalised = json.dumps({k: str(v) for k, v in cat.validate_params(t, params).items()})
+            priced[key] = (kwh, cat.load_shift_kwh(t, params), points.points, points.reason[:200], normalised)
+        return priced[key]
+
     balances: dict[uuid.UUID, int] = defaultdict(int)
     pending_points: dict[str, tuple] = {}
 
@@ -176,8 +191,7 @@ async def _populate(raw, settings, n: int, seed: int, anchor: date) -> dict[str,
             except Exception:
                 counts["refused_by_caps"] += 1
                 continue
-            kwh = cat.deemed_savings_kwh(t, rep.params)
-            points = formula.kwh_to_points(kwh, t.basis, False, rules)
+            kwh, shifted, points, reason, params = price(t, rep.params)
             status = "accepted"
             if t.photo_required:
                 status = "pending_evidence" if rep.photo is None or rep.photo.review_at is None else (
@@ -188,16 +202,14 @@ async def _populate(raw, settings, n: int, seed: int, anchor: date) -> dict[str,
                 taken[key_m] += 1
             act_id += 1
             counts[status] += 1
-            params = json.dumps({k: str(v) for k, v in cat.validate_params(t, rep.params).items()})
             acts.append((act_id, uid, hid, pop.programme.id, rep.key[:64], "0" * 64, t.key, catalogue.version, params,
-                         day, status, kwh, cat.load_shift_kwh(t, rep.params), points.points, points.reason[:200],
-                         rep.at))
-            if status == "accepted" and points.points > 0:
+                         day, status, kwh, shifted, points, reason, rep.at))
+            if status == "accepted" and points > 0:
                 seq += 1
                 ref = f"activity:{act_id}:award"
-                legs.append((seq, uuid.uuid4(), "award", pseudonym, "points", "", points.points, ref,
+                legs.append((seq, uuid.uuid4(), "award", pseudonym, "points", "", points, ref,
                              rep.at.astimezone(UTC), hashlib.sha256(ref.encode()).hexdigest(), ""))
-                balances[pseudonym] += points.points
+                balances[pseudonym] += points
         if len(acts) >= CHUNK:
             await flush()
     await flush()
@@ -369,10 +381,11 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
     from backend.settings import Settings
 
     configure_logging("WARNING", "console")
-    scratch = f"pvpp_bench_reports_{uuid.uuid4().hex[:8]}"
-    await _admin(opts.admin_url, f'CREATE DATABASE "{scratch}"')
+    scratch = opts.database or f"pvpp_bench_reports_{uuid.uuid4().hex[:8]}"
+    if opts.database is None:
+        await _admin(opts.admin_url, f'CREATE DATABASE "{scratch}"')
+        progress(f"created database {scratch}")
     url = _with_database(opts.admin_url, scratch)
-    progress(f"created database {scratch}")
     var_dir = Path(tempfile.mkdtemp(prefix="pvpp-bench-reports-"))
     settings = Settings(env="development", var_dir=var_dir, database_url=url, secret_key="b" * 40,
                         redis_url=opts.redis_url,
@@ -389,12 +402,18 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
         await init_db(settings)
         raw = await asyncpg.connect(_asyncpg_dsn(url))
         results["machine"]["postgresql"] = await raw.fetchval("SHOW server_version")
-        await raw.execute("SET session_replication_role = replica")  # bulk rows: triggers off, rebuilt below
-        t0 = time.perf_counter()
-        world = await _populate(raw, settings, opts.students, opts.seed, anchor)
-        await raw.execute("SET session_replication_role = DEFAULT")
-        results["setup"] = {**{k: v for k, v in world.items() if k != "officer_email"},
-                            "seconds": time.perf_counter() - t0}
+        if opts.database is None:
+            await raw.execute("SET session_replication_role = replica")  # bulk rows: triggers off, rebuilt below
+            t0 = time.perf_counter()
+            world = await _populate(raw, settings, opts.students, opts.seed, anchor)
+            await raw.execute("SET session_replication_role = DEFAULT")
+            results["setup"] = {**{k: v for k, v in world.items() if k != "officer_email"},
+                                "seconds": time.perf_counter() - t0}
+            await raw.execute("CREATE TABLE bench_world (data text)")
+            await raw.execute("INSERT INTO bench_world VALUES ($1)", json.dumps(results["setup"] | world))
+        else:
+            results["setup"] = json.loads(await raw.fetchval("SELECT data FROM bench_world"))
+            world = results["setup"]
         await raw.execute("ANALYZE")
         t0 = time.perf_counter()
         from tortoise import connections
@@ -426,8 +445,11 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
         if raw is not None:
             await raw.close()
         await close_db()
-        await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        progress(f"dropped database {scratch}")
+        if opts.keep_database or opts.database:
+            progress(f"kept database {scratch} (measure it again with --database {scratch})")
+        else:
+            await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            progress(f"dropped database {scratch}")
     worst = max(r["p99_ms"] for r in results["graphql"].values())
     results["goals"] = {"report_s": results["report"]["total_s"], "report_goal_s": GOAL_REPORT_S,
                         "report_met": results["report"]["total_s"] <= GOAL_REPORT_S,

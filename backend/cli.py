@@ -105,7 +105,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("run", _cmd_run, "start everything for local use: embedded Redis, migrations, demo data, API and worker")
     p.add_argument("--no-demo-data", action="store_true", help="do not load the demo data")
     p = add("serve", _cmd_serve, "serve the API with uvicorn (PVPP_HOST, PVPP_PORT)")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--workers", type=int, default=None,
+                   help="uvicorn worker processes (default: one per core on PostgreSQL, 1 on SQLite)")
     add("worker", _cmd_worker, "run the arq worker (PVPP_REDIS_URL)")
     add("mqtt-bridge", _cmd_mqtt_bridge,
         "take smart-plug readings from the MQTT broker (PVPP_MQTT_URL) into the database")

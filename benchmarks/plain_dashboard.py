@@ -17,6 +17,7 @@ Serve it from the repository root, configured by the same ``PVPP_*`` variables a
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -170,18 +171,20 @@ def app_factory() -> Starlette:
     return create_app(settings)
 
 
-def serve(settings: Settings | None = None) -> int:
+def serve(settings: Settings | None = None, workers: int | None = None) -> int:
     """Serve the reference app with uvicorn exactly as ``pvpp serve`` serves the API."""
     import uvicorn
+
+    from backend.runtime.serve import default_workers
 
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         "benchmarks.plain_dashboard:app_factory", factory=True, host=settings.host, port=settings.port,
-        workers=1, log_config=None, access_log=False, proxy_headers=False,
+        workers=workers or default_workers(settings), log_config=None, access_log=False, proxy_headers=False,
     )
     return 0
 
 
-if __name__ == "__main__":  # python -m benchmarks.plain_dashboard (from the repository root)
-    raise SystemExit(serve())
+if __name__ == "__main__":  # python -m benchmarks.plain_dashboard [workers] (from the repository root)
+    raise SystemExit(serve(workers=int(sys.argv[1]) if len(sys.argv) > 1 else None))

@@ -74,12 +74,14 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 
 def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (0 when it is gone)."""
+    """User + system CPU seconds of a process and its child processes, e.g. uvicorn's
+    ``--workers`` (0 when it is gone)."""
     try:
         fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except (OSError, IndexError):
         return 0.0
-    return (int(fields_[11]) + int(fields_[12])) / _TICK
+    return (int(fields_[11]) + int(fields_[12])) / _TICK + sum(process_cpu(int(c)) for c in children)
 
 
 def postgres_cpu(database: str) -> dict[int, float]:

@@ -30,7 +30,7 @@ TABLES = ["municipal_report", "volunteer_export", "transfer_consent", "volunteer
           "plug_rollup_dirty", "plug", "activity", "redemption_code", "programme_enrolment", "programme",
           "ledger_entry", "ledger_head", "ledger_node", "ledger_balance", "ledger_checkpoint", "demo_load",
           "consent_record", "guardian_link", "refresh_token", "session", "user",
-          "household", "school_class", "school", "municipality"]
+          "household", "school_class", "school", "municipality", "score_month"]
 BACKENDS = ["sqlite", "postgres"]
 
 

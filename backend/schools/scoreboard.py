@@ -1,8 +1,11 @@
 """Scoreboards per class, school and municipality: who may see which, and the database sums.
 
-Every figure is aggregated in the database with one grouped query per measure (enrolment,
-activities, ledger points, DR settlements), so the cost grows with the rows of the period,
-not with round trips; the pure arithmetic is in :mod:`backend.schools.scoring`.
+Every figure is aggregated in the database. Enrolment, activities and points come from the
+per-student monthly sums of :mod:`backend.schools.summary` (one grouped query over at most one
+row per student and month), DR delivery from the settlements; :func:`direct_group_totals`
+sums the activity and ledger rows themselves, the reference the summary must equal, and is used
+when the summary was built for another time zone. The pure arithmetic is in
+:mod:`backend.schools.scoring`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from backend.rewards.programmes import local_day_bounds
 from backend.schools.models import School, SchoolClass
 from backend.schools.periods import Period
 from backend.schools.scoring import GroupTotals, Score, scoreboard
+from backend.schools import summary
 from backend.schools.sql import Sql
 
 
@@ -75,14 +79,69 @@ async def _names(level: Level, ids: list[int]) -> dict[int, str]:
     return dict(await model.filter(id__in=ids).values_list("id", "name")) if ids else {}
 
 
-async def group_totals(level: Level, scope_id: int | None, period: Period, tz: str) -> list[GroupTotals]:
-    """Sums per group over the period, four grouped queries in all."""
+def _where(level: Level, scope_id: int | None, sql: Sql) -> str:
     group, scope = _GROUP[level], _SCOPE[level]
+    clause = f"u.role = {sql.p(Role.STUDENT.value)} AND {group} IS NOT NULL"
+    return clause + (f" AND {scope} = {sql.p(scope_id)}" if scope else "")
+
+
+def _dr_statement(level: Level, scope_id: int | None, since, until, sql: Sql) -> str:
+    """Settled DR reduction and contracted kWh per group, over the households of its students."""
+    return (f"SELECT x.g AS g, SUM(s.reduction_kwh) AS red, SUM(s.contracted_kwh) AS con FROM "
+            f"(SELECT DISTINCT {_GROUP[level]} AS g, u.household_id AS h {_FROM} WHERE {_where(level, scope_id, sql)} "
+            f"AND u.household_id IS NOT NULL) x JOIN dr_settlement s ON s.household_id = x.h "
+            f"JOIN dr_event e ON e.id = s.event_id WHERE s.status = {sql.p('settled')} "
+            f"AND {sql.ts('e.starts_at')} >= {sql.p(since)} AND {sql.ts('e.starts_at')} < {sql.p(until)} GROUP BY x.g")
+
+
+async def _totals(level: Level, enrolled: list[dict], by: dict[int, dict[str, float]]) -> list[GroupTotals]:
+    names = await _names(level, [r["g"] for r in enrolled])
+    return [GroupTotals(
+        group_id=r["g"], name=names.get(r["g"], ""), enrolled=int(r["n"]),
+        participants=int(by[r["g"]].get("participants", 0)), deemed_kwh=by[r["g"]].get("deemed", 0.0),
+        measured_kwh=by[r["g"]].get("red", 0.0), points=int(by[r["g"]].get("points", 0)),
+        dr_reduction_kwh=by[r["g"]].get("red", 0.0), dr_contracted_kwh=by[r["g"]].get("con", 0.0),
+    ) for r in enrolled]
+
+
+_TABLE = {Level.CLASS: "school_class", Level.SCHOOL: "school", Level.MUNICIPALITY: "municipality"}
+
+
+def summary_statement(level: Level, scope_id: int | None, period: Period, tz: str, sql: Sql) -> str:
+    """Every figure of a board in one statement: enrolled, participants, deemed kWh and points per
+    group from ``score_month`` (each student's months of the period summed first), DR delivery
+    from the settlements, and the group's name."""
+    group = _GROUP[level]
+    since, until = local_day_bounds(period.start, tz)[0], local_day_bounds(period.end, tz)[0]
+    base = (f"SELECT {group} AS g, COUNT(*) AS n, SUM(CASE WHEN s.accepted > 0 THEN 1 ELSE 0 END) AS p, "
+            f"SUM(s.kwh) AS kwh, SUM(s.points) AS pts {_FROM} LEFT JOIN (SELECT user_id, SUM(accepted) AS accepted, "
+            f"SUM(kwh) AS kwh, SUM(points) AS points FROM score_month WHERE month >= {sql.p(period.start)} "
+            f"AND month < {sql.p(period.end)} GROUP BY user_id) s ON s.user_id = u.id "
+            f"WHERE {_where(level, scope_id, sql)} GROUP BY {group}")
+    dr = _dr_statement(level, scope_id, since, until, sql)
+    return (f"SELECT b.g AS g, b.n AS n, b.p AS p, b.kwh AS kwh, b.pts AS pts, d.red AS red, d.con AS con, "
+            f"t.name AS name FROM ({base}) b LEFT JOIN ({dr}) d ON d.g = b.g LEFT JOIN {_TABLE[level]} t ON t.id = b.g")
+
+
+async def group_totals(level: Level, scope_id: int | None, period: Period, tz: str) -> list[GroupTotals]:
+    """Sums per group over the period, in one statement over ``score_month`` and the settlements."""
+    sql = Sql()
+    if not await summary.usable(sql.conn, tz):
+        return await direct_group_totals(level, scope_id, period, tz)
+    return [GroupTotals(
+        group_id=r["g"], name=r["name"] or "", enrolled=int(r["n"]), participants=int(r["p"] or 0),
+        deemed_kwh=float(r["kwh"] or 0), measured_kwh=float(r["red"] or 0), points=int(r["pts"] or 0),
+        dr_reduction_kwh=float(r["red"] or 0), dr_contracted_kwh=float(r["con"] or 0),
+    ) for r in await sql.rows(summary_statement(level, scope_id, period, tz, sql))]
+
+
+async def direct_group_totals(level: Level, scope_id: int | None, period: Period, tz: str) -> list[GroupTotals]:
+    """The same sums straight from the activity and ledger rows of the period, four grouped queries."""
+    group = _GROUP[level]
     since, until = local_day_bounds(period.start, tz)[0], local_day_bounds(period.end, tz)[0]
 
     def where(sql: Sql) -> str:
-        clause = f"u.role = {sql.p(Role.STUDENT.value)} AND {group} IS NOT NULL"
-        return clause + (f" AND {scope} = {sql.p(scope_id)}" if scope else "")
+        return _where(level, scope_id, sql)
 
     sql = Sql()
     enrolled = await sql.rows(f"SELECT {group} AS g, COUNT(*) AS n {_FROM} WHERE {where(sql)} GROUP BY {group}")
@@ -99,27 +158,15 @@ async def group_totals(level: Level, scope_id: int | None, period: Period, tz: s
         f"AND l.asset = {sql.p('points')} AND l.kind IN ({sql.p('award')}, {sql.p('reversal')}, "
         f"{sql.p('adjustment')}) AND {sql.ts('l.recorded_at')} >= {sql.p(since)} "
         f"AND {sql.ts('l.recorded_at')} < {sql.p(until)} GROUP BY {group}")
-    sql = Sql()
-    dr = await sql.rows(
-        f"SELECT x.g AS g, SUM(s.reduction_kwh) AS red, SUM(s.contracted_kwh) AS con FROM "
-        f"(SELECT DISTINCT {group} AS g, u.household_id AS h {_FROM} WHERE {where(sql)} "
-        f"AND u.household_id IS NOT NULL) x JOIN dr_settlement s ON s.household_id = x.h "
-        f"JOIN dr_event e ON e.id = s.event_id WHERE s.status = {sql.p('settled')} "
-        f"AND {sql.ts('e.starts_at')} >= {sql.p(since)} AND {sql.ts('e.starts_at')} < {sql.p(until)} GROUP BY x.g")
     by: dict[int, dict[str, float]] = defaultdict(dict)
     for r in acts:
         by[r["g"]].update(participants=int(r["n"]), deemed=float(r["kwh"] or 0))
     for r in points:
         by[r["g"]]["points"] = int(r["pts"] or 0)
-    for r in dr:
+    sql = Sql()
+    for r in await sql.rows(_dr_statement(level, scope_id, since, until, sql)):
         by[r["g"]].update(red=float(r["red"] or 0), con=float(r["con"] or 0))
-    names = await _names(level, [r["g"] for r in enrolled])
-    return [GroupTotals(
-        group_id=r["g"], name=names.get(r["g"], ""), enrolled=int(r["n"]),
-        participants=int(by[r["g"]].get("participants", 0)), deemed_kwh=by[r["g"]].get("deemed", 0.0),
-        measured_kwh=by[r["g"]].get("red", 0.0), points=int(by[r["g"]].get("points", 0)),
-        dr_reduction_kwh=by[r["g"]].get("red", 0.0), dr_contracted_kwh=by[r["g"]].get("con", 0.0),
-    ) for r in enrolled]
+    return await _totals(level, enrolled, by)
 
 
 async def board(level: Level, scope_id: int | None, period: Period, tz: str, min_students: int) -> Board:

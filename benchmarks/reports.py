@@ -1,0 +1,491 @@
+"""``pvpp bench reports``: the monthly municipal report and the scoreboards at municipal scale.
+
+What is measured, on PostgreSQL, in one run:
+
+1. set-up: the demo's places and staff (``ensure_population`` with the two documented families),
+   then the demo generator's families 2..N (``make_families``) written with COPY, and each
+   family's planned reports of one whole month (``_family_reports``) turned into activities and
+   their ledger award legs the way ``log_activity`` would (catalogue kWh, the year's points
+   formula, daily/weekly/monthly caps, photo decisions); the plan's three DR events with settled
+   households. Bulk rows are written with triggers off and ``score_month`` rebuilt afterwards
+   (``backend.schools.summary.rebuild``, timed). Ledger leaf hashes of bulk rows are placeholders:
+   no proof or audit is run on this database.
+2. the report: ``backend.reports.monthly.generate`` for that month (figures), and the PDF.
+3. scoreboards through the GraphQL API (the app in this process, httpx ASGI transport, signed in
+   as the demo officer): class (the demo school's classes), school and municipality boards for the
+   month, and the school board for the school year; latency percentiles.
+4. references in the same run: the same boards computed straight from the activity and ledger rows
+   (``direct_group_totals``, what the API did before ``score_month``), and the bare SQL of the
+   ``score_month`` aggregate sent with asyncpg; the figures of both paths are compared.
+
+Results go to ``benchmarks/results/reports.json``; the scratch database is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import calendar
+import hashlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from benchmarks.scratch import admin as _admin
+from benchmarks.scratch import asyncpg_dsn as _asyncpg_dsn
+from benchmarks.scratch import machine as _machine
+from benchmarks.scratch import uptime as _uptime
+from benchmarks.scratch import with_database as _with_database
+from benchmarks.settlement import FIXED_HASH
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "reports.json"
+DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+GOAL_REPORT_S = 60.0
+GOAL_BOARD_P99_MS = 100.0
+CHUNK = 200_000
+BOARD = """query($level: ScoreLevel!, $scope: ID, $period: ScorePeriod!, $on: Date) {
+  scoreboard(level: $level, scopeId: $scope, period: $period, on: $on) { __typename
+  ... on Error { message } ... on Scoreboard { entries { groupId name rank suppressed enrolled participationRate
+  pointsPerStudent deemedKwhPerStudent measuredKwhPerStudent drDeliveryRate points deemedKwh measuredKwh } } } }"""
+
+_T0 = time.monotonic()
+
+
+def progress(message: str) -> None:
+    print(f"[bench reports {time.monotonic() - _T0:7.1f}s] {message}", flush=True)
+
+
+def parse_args(args: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="pvpp bench reports",
+                                description="Monthly report and scoreboards for a municipality (PostgreSQL).")
+    p.add_argument("--students", type=int, default=100_000, help="demo families (one student each), default 100000")
+    p.add_argument("--requests", type=int, default=60, help="GraphQL requests per scoreboard (default 60)")
+    p.add_argument("--direct-requests", type=int, default=5, help="direct-path repetitions per board (default 5)")
+    p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL))
+    p.add_argument("--redis-url", default=os.environ.get("PVPP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--keep-database", action="store_true",
+                   help="leave the populated database in place (its name is printed) for --database")
+    p.add_argument("--database", default=None,
+                   help="measure an existing database left by --keep-database (no set-up; it is kept)")
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    opts = p.parse_args(args)
+    if not 2 <= opts.students <= 100_000:
+        p.error("--students must be 2..100000 (the demo generator's range)")
+    return opts
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _stats(ms: list[float]) -> dict[str, float]:
+    return {"n": len(ms), "p50_ms": _pct(ms, 0.5), "p90_ms": _pct(ms, 0.9), "p99_ms": _pct(ms, 0.99),
+            "max_ms": max(ms), "mean_ms": statistics.fmean(ms)}
+
+
+# --------------------------------------------------------------------------- population
+
+
+async def _populate(raw, settings, n: int, seed: int, anchor: date) -> dict[str, Any]:
+    """The demo's places and staff, then families 2..n-1 and one month of their planned reports."""
+    from backend.activities import catalogue as cat
+    from backend.demo.accounts import ensure_population
+    from backend.demo.plan import SCHOOLS, DemoConfig, _dr_events, _family_reports, make_families, make_plan
+    from backend.rewards import formula
+
+    month_days = calendar.monthrange((anchor - timedelta(days=1)).year, (anchor - timedelta(days=1)).month)[1]
+    config = DemoConfig(households=n, days=max(month_days, 7), seed=seed)
+    pop = await ensure_population(make_plan(DemoConfig(households=2, days=7, seed=seed), anchor))
+    families = make_families(config)
+    classes = {(s, c.name): c.id for s, school in enumerate(pop.schools)
+               for c in await school.classes.all()}
+    assert len(classes) == sum(len(names) for _, names in SCHOOLS)
+    now = datetime.now(UTC)
+    hid0 = await raw.fetchval("SELECT COALESCE(MAX(id), 0) FROM household")
+    uid0 = await raw.fetchval('SELECT COALESCE(MAX(id), 0) FROM "user"')
+    rng_ids = __import__("random").Random(seed)
+    households, users, students, parents = [], [], {}, {}
+    for f in families[2:]:
+        hid = hid0 + f.index
+        households.append((hid, f.name, f.invite_code, pop.municipality.id, now))
+        for who, role, email, name in (("parent", "parent", f.parent_email, f.parent_name),
+                                       ("student", "student", f.student_email, f.student_name)):
+            uid = uid0 + 2 * f.index + (who == "student")
+            pseudonym = uuid.UUID(int=rng_ids.getrandbits(128), version=4)
+            school = pop.schools[f.school].id if role == "student" else None
+            klass = classes[(f.school, f.class_name)] if role == "student" else None
+            users.append((uid, pseudonym, email, FIXED_HASH, name[:60], role, hid, school, klass, now))
+            (students if role == "student" else parents)[f.index] = (uid, pseudonym, hid)
+    for f in families[:2]:
+        s, p = pop.students[f.index], pop.parents[f.index]
+        students[f.index] = (s.id, s.pseudonym, s.household_id)
+        parents[f.index] = (p.id, p.pseudonym, p.household_id)
+    await raw.copy_records_to_table("household", records=households,
+                                    columns=("id", "name", "invite_code", "municipality_id", "created_at"))
+    await raw.copy_records_to_table("user", records=users, columns=(
+        "id", "pseudonym", "email", "password_hash", "display_name", "role", "household_id", "school_id",
+        "school_class_id", "created_at"))
+    for table, col in (("household", "id"), ("user", "id")):
+        await raw.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{col}'), "
+                          f"(SELECT MAX({col}) FROM \"{table}\"))")
+    progress(f"{len(families):,} families ({len(users) + 4:,} users) written")
+
+    catalogue = cat.load_catalogue()
+    rules = formula.load_rules(pop.programme.rules_year)
+    start = anchor - timedelta(days=config.days)
+    days = [start + timedelta(days=k) for k in range(config.days)]
+    act_id = await raw.fetchval("SELECT COALESCE(MAX(id), 0) FROM activity")
+    seq = await raw.fetchval("SELECT size FROM ledger_head WHERE id = 1") or 0
+    acts, legs, counts = [], [], Counter()
+    priced: dict[tuple, tuple] = {}  # (type, params) -> kWh, shifted kWh, points, reason, params JSON
+
+    def price(t, params: dict) -> tuple:
+        key = (t.key, tuple(sorted(params.items())))
+        if key not in priced:
+            kwh = cat.deemed_savings_kwh(t, params)
+            points = formula.kwh_to_points(kwh, t.basis, False, rules)
+            normalised = json.dumps({k: str(v) for k, v in cat.validate_params(t, params).items()})
+            priced[key] = (kwh, cat.load_shift_kwh(t, params), points.points, points.reason[:200], normalised)
+        return priced[key]
+
+    balances: dict[uuid.UUID, int] = defaultdict(int)
+    pending_points: dict[str, tuple] = {}
+
+    async def flush() -> None:
+        if acts:
+            await raw.copy_records_to_table("activity", records=acts, columns=(
+                "id", "user_id", "household_id", "programme_id", "idempotency_key", "payload_hash", "activity_type",
+                "catalogue_version", "params", "occurred_on", "status", "kwh", "shifted_kwh", "points",
+                "status_reason", "created_at"))
+        if legs:
+            await raw.copy_records_to_table("ledger_entry", records=legs, columns=(
+                "seq", "txn", "kind", "account", "asset", "scope", "amount", "ref", "recorded_at", "leaf_hash", "memo"))
+        acts.clear()
+        legs.clear()
+
+    for f in families:
+        reports = sorted(_family_reports(config, f, days, anchor, 6), key=lambda r: (r.at, r.key))
+        taken: Counter = Counter()
+        for rep in reports:
+            uid, pseudonym, hid = (students if rep.who == "student" else parents)[f.index]
+            t = catalogue.get(rep.type_key)
+            day, week = rep.at.date(), rep.at.date() - timedelta(days=rep.at.date().weekday())
+            key_d, key_w, key_m = (uid, t.key, day), (uid, t.key, "w", week), (uid, t.key, "m", day.month)
+            try:
+                cat.check_frequency(t, taken[key_d], taken[key_w], taken[key_m])
+            except Exception:
+                counts["refused_by_caps"] += 1
+                continue
+            kwh, shifted, points, reason, params = price(t, rep.params)
+            status = "accepted"
+            if t.photo_required:
+                status = "pending_evidence" if rep.photo is None or rep.photo.review_at is None else (
+                    "accepted" if rep.photo.approve else "rejected")
+            if status != "rejected":
+                taken[key_d] += 1
+                taken[key_w] += 1
+                taken[key_m] += 1
+            act_id += 1
+            counts[status] += 1
+            acts.append((act_id, uid, hid, pop.programme.id, rep.key[:64], "0" * 64, t.key, catalogue.version, params,
+                         day, status, kwh, shifted, points, reason, rep.at))
+            if status == "accepted" and points > 0:
+                seq += 1
+                ref = f"activity:{act_id}:award"
+                legs.append((seq, uuid.uuid4(), "award", pseudonym, "points", "", points, ref,
+                             rep.at.astimezone(UTC), hashlib.sha256(ref.encode()).hexdigest(), ""))
+                balances[pseudonym] += points
+        if len(acts) >= CHUNK:
+            await flush()
+    await flush()
+    await raw.copy_records_to_table("ledger_balance", columns=("account", "asset", "scope", "amount"),
+                                    records=[(a, "points", "", v) for a, v in balances.items()])
+    await raw.execute("INSERT INTO ledger_head (id, size) VALUES (1, $1) ON CONFLICT (id) DO UPDATE "
+                      "SET size = EXCLUDED.size, peaks = NULL", seq)
+    progress(f"activities: {dict(counts)}; ledger entries {seq:,}")
+
+    plugged = [f for f in families if f.has_plugs]
+    events = _dr_events(config, families, days)
+    settled = 0
+    for k, e in enumerate(events):
+        ev = await raw.fetchval(
+            "INSERT INTO dr_event (title, scope, municipality_id, starts_at, ends_at, target_kw, short_notice, state, "
+            "created_at, changed_at, started_at, ended_at) VALUES ($1, 'municipality', $2, $3, $4, $5, $6, 'ended', "
+            "$7, $4, $3, $4) RETURNING id", e.title, pop.municipality.id, e.starts_at, e.ends_at, e.target_kw,
+            e.short_notice, e.created_at)
+        part0 = await raw.fetchval("SELECT COALESCE(MAX(id), 0) FROM dr_participation")
+        contracted = e.target_kw * 2 / max(len(plugged), 1)
+        parts = [(part0 + i + 1, ev, students[f.index][2], e.starts_at, False, 0, 0) for i, f in enumerate(plugged)]
+        await raw.copy_records_to_table("dr_participation", records=parts, columns=(
+            "id", "event_id", "household_id", "notified_at", "opted_out", "commands_issued", "commands_failed"))
+        r = __import__("random").Random(f"{seed}:{k}")
+        rows = [(pid, ev, hid, "settled" if r.random() < 0.9 else "insufficient_data", "mid", contracted,
+                 round(r.uniform(-0.1, 1.2) * contracted, 3), 0, 1, "[]", "[]", "{}", e.ends_at, e.ends_at)
+                for pid, _, hid, *_ in parts]
+        await raw.copy_records_to_table("dr_settlement", records=rows, columns=(
+            "participation_id", "event_id", "household_id", "status", "method", "contracted_kwh", "reduction_kwh",
+            "points", "version", "recipients", "plug_ids", "explanation", "computed_at", "settled_at"))
+        settled += len(rows)
+    return {"families": len(families), "users": len(users) + 4, "activities": act_id, "ledger_entries": seq,
+            "activity_status": dict(counts), "dr_events": len(events), "dr_settlements": settled,
+            "month": [start.isoformat(), anchor.isoformat()], "municipality_id": pop.municipality.id,
+            "school_ids": [s.id for s in pop.schools], "officer_email": pop.staff["officer"].email}
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+async def _report(world: dict[str, Any], settings, month_day: date) -> dict[str, Any]:
+    from backend.reports import monthly
+    from backend.reports.pdf import render
+
+    t0 = time.perf_counter()
+    row = await monthly.generate(world["municipality_id"], month_day.year, month_day.month,
+                                 settings.display_timezone, settings.grid_emission_factor_t_per_mwh,
+                                 settings.scoreboard_min_students)
+    t1 = time.perf_counter()
+    pdf = render(row.figures)
+    t2 = time.perf_counter()
+    f = row.figures
+    return {"figures_s": t1 - t0, "pdf_s": t2 - t1, "total_s": t2 - t0, "pdf_bytes": len(pdf),
+            "figures": {k: f[k] for k in ("deemedKwh", "measuredKwh", "volunteerMinutes", "coinsIssuedWon")},
+            "schools": len(f["schools"]), "dr_events": len(f["dr"])}
+
+
+def _boards(world: dict[str, Any], month_day: date) -> list[dict[str, Any]]:
+    school0, muni = world["school_ids"][0], world["municipality_id"]
+    return [
+        {"name": "class (demo school's classes), month", "level": "CLASS", "scope": str(school0), "period": "MONTH"},
+        {"name": "school (the municipality's schools), month", "level": "SCHOOL", "scope": str(muni),
+         "period": "MONTH"},
+        {"name": "municipality, month", "level": "MUNICIPALITY", "scope": None, "period": "MONTH"},
+        {"name": "school, school year", "level": "SCHOOL", "scope": str(muni), "period": "SCHOOL_YEAR"},
+    ]
+
+
+async def _graphql_boards(app, token: str, boards: list[dict], month_day: date, requests: int) -> dict[str, Any]:
+    import httpx
+
+    out = {}
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        for b in boards:
+            body = {"query": BOARD, "variables": {"level": b["level"], "scope": b["scope"], "period": b["period"],
+                                                  "on": month_day.isoformat()}}
+            ms, answer = [], None
+            for _ in range(requests):
+                t0 = time.perf_counter()
+                response = await client.post("/graphql", json=body, headers={"authorization": f"Bearer {token}"})
+                ms.append((time.perf_counter() - t0) * 1000)
+                answer = response.json()
+                if response.status_code != 200 or answer["data"]["scoreboard"]["__typename"] != "Scoreboard":
+                    raise RuntimeError(f"scoreboard failed: {response.status_code} {answer}")
+            out[b["name"]] = {**_stats(ms), "entries": len(answer["data"]["scoreboard"]["entries"]),
+                              "answer": answer["data"]["scoreboard"]["entries"]}
+    return out
+
+
+async def _direct_boards(boards: list[dict], settings, month_day: date, repeats: int) -> dict[str, Any]:
+    from backend.schools.periods import PeriodKind, period_of
+    from backend.schools.scoreboard import Level, direct_group_totals, group_totals
+
+    out = {}
+    for b in boards:
+        level = Level(b["level"].lower())
+        scope = None if b["scope"] is None else int(b["scope"])
+        period = period_of(PeriodKind(b["period"].lower()), month_day)
+        ms = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            direct = await direct_group_totals(level, scope, period, settings.display_timezone)
+            ms.append((time.perf_counter() - t0) * 1000)
+        fast = await group_totals(level, scope, period, settings.display_timezone)
+        out[b["name"]] = {**_stats(ms), "identical_to_score_month": _same(direct, fast)}
+    return out
+
+
+def _same(a, b) -> bool:
+    def key(t):
+        return (t.group_id, t.enrolled, t.participants, round(t.deemed_kwh, 6), t.points,
+                round(t.dr_reduction_kwh, 6), round(t.dr_contracted_kwh, 6))
+    return sorted(map(key, a)) == sorted(map(key, b))
+
+
+async def _bare_sql(raw, boards: list[dict], tz: str, month_day: date, repeats: int) -> dict[str, Any]:
+    """The board's one statement alone, sent with asyncpg (no ORM, no GraphQL, no sign-in)."""
+    from backend.schools.periods import PeriodKind, period_of
+    from backend.schools.scoreboard import Level, summary_statement
+    from backend.schools.sql import Sql
+
+    out = {}
+    for b in boards:
+        sql = Sql()
+        statement = summary_statement(Level(b["level"].lower()), None if b["scope"] is None else int(b["scope"]),
+                                      period_of(PeriodKind(b["period"].lower()), month_day), tz, sql)
+        ms = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            await raw.fetch(statement, *sql.args)
+            ms.append((time.perf_counter() - t0) * 1000)
+        out[b["name"]] = _stats(ms)
+    return out
+
+
+async def _explain(raw, world: dict, tz: str, month_day: date) -> str:
+    from backend.schools.periods import PeriodKind, period_of
+    from backend.schools.scoreboard import Level, summary_statement
+    from backend.schools.sql import Sql
+
+    sql = Sql()
+    statement = summary_statement(Level.CLASS, world["school_ids"][0], period_of(PeriodKind.MONTH, month_day), tz,
+                                  sql)
+    rows = await raw.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *sql.args)
+    return "\n".join(r[0] for r in rows)
+
+
+async def _sign_in(app, email: str, password: str) -> str:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        q = ("mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { __typename "
+             "... on AuthPayload { accessToken } } }")
+        body = (await client.post("/graphql", json={"query": q, "variables": {"e": email, "p": password}})).json()
+        return body["data"]["signIn"]["accessToken"]
+
+
+async def run(opts: argparse.Namespace) -> dict[str, Any]:
+    import asyncpg
+
+    from backend.app import create_app
+    from backend.codes import local_today
+    from backend.db import close_db, init_db, migrate
+    from backend.demo.accounts import DEMO_USERS
+    from backend.operations.logs import configure_logging
+    from backend.schools import summary
+    from backend.settings import Settings
+
+    configure_logging("WARNING", "console")
+    scratch = opts.database or f"pvpp_bench_reports_{uuid.uuid4().hex[:8]}"
+    if opts.database is None:
+        await _admin(opts.admin_url, f'CREATE DATABASE "{scratch}"')
+        progress(f"created database {scratch}")
+    url = _with_database(opts.admin_url, scratch)
+    var_dir = Path(tempfile.mkdtemp(prefix="pvpp-bench-reports-"))
+    settings = Settings(env="development", var_dir=var_dir, database_url=url, secret_key="b" * 40,
+                        redis_url=opts.redis_url,
+                        ledger_signing_key=base64.b64encode(hashlib.sha256(b"bench").digest()).decode(),
+                        log_level="WARNING", log_format="console")
+    anchor = local_today(settings.display_timezone).replace(day=1)
+    month_day = anchor - timedelta(days=1)
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": _machine(),
+                               "load_average_start": _uptime(),
+                               "options": {"students": opts.students, "requests": opts.requests, "seed": opts.seed}}
+    raw = None
+    try:
+        await migrate(settings)
+        await init_db(settings)
+        raw = await asyncpg.connect(_asyncpg_dsn(url))
+        results["machine"]["postgresql"] = await raw.fetchval("SHOW server_version")
+        if opts.database is None:
+            await raw.execute("SET session_replication_role = replica")  # bulk rows: triggers off, rebuilt below
+            t0 = time.perf_counter()
+            world = await _populate(raw, settings, opts.students, opts.seed, anchor)
+            await raw.execute("SET session_replication_role = DEFAULT")
+            results["setup"] = {**{k: v for k, v in world.items() if k != "officer_email"},
+                                "seconds": time.perf_counter() - t0}
+            await raw.execute("CREATE TABLE bench_world (data text)")
+            await raw.execute("INSERT INTO bench_world VALUES ($1)", json.dumps(results["setup"] | world))
+        else:
+            results["setup"] = json.loads(await raw.fetchval("SELECT data FROM bench_world"))
+            world = results["setup"]
+        await raw.execute("ANALYZE")
+        t0 = time.perf_counter()
+        from tortoise import connections
+        await summary.rebuild(connections.get("default"), settings.display_timezone)
+        results["score_month_rebuild_s"] = time.perf_counter() - t0
+        results["score_month_rows"] = await raw.fetchval("SELECT COUNT(*) FROM score_month")
+        await raw.execute("ANALYZE")
+        progress(f"set-up {results['setup']['seconds']:.1f}s; score_month rebuilt in "
+                 f"{results['score_month_rebuild_s']:.1f}s ({results['score_month_rows']:,} rows)")
+
+        results["report"] = await _report(world, settings, month_day)
+        progress(f"report {results['report']['figures_s']:.2f}s figures + {results['report']['pdf_s']:.2f}s PDF")
+        boards = _boards(world, month_day)
+        app = create_app(settings, manage_db=False)
+        try:
+            token = await _sign_in(app, world["officer_email"], DEMO_USERS["officer"].password)
+            results["graphql"] = await _graphql_boards(app, token, boards, month_day, opts.requests)
+        finally:
+            await app.state.redis.aclose()
+        for name, r in results["graphql"].items():
+            progress(f"GraphQL {name}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms ({r['entries']} entries)")
+        results["bare_sql"] = await _bare_sql(raw, boards, settings.display_timezone, month_day, opts.requests)
+        results["direct"] = await _direct_boards(boards, settings, month_day, opts.direct_requests)
+        for name, r in results["direct"].items():
+            progress(f"direct {name}: p50 {r['p50_ms']:.0f} ms, identical={r['identical_to_score_month']}")
+        results["explain_class_board"] = await _explain(raw, world, settings.display_timezone, month_day)
+        results["load_average_end"] = _uptime()
+    finally:
+        if raw is not None:
+            await raw.close()
+        await close_db()
+        if opts.keep_database or opts.database:
+            progress(f"kept database {scratch} (measure it again with --database {scratch})")
+        else:
+            await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            progress(f"dropped database {scratch}")
+    worst = max(r["p99_ms"] for r in results["graphql"].values())
+    results["goals"] = {"report_s": results["report"]["total_s"], "report_goal_s": GOAL_REPORT_S,
+                        "report_met": results["report"]["total_s"] <= GOAL_REPORT_S,
+                        "board_p99_ms_worst": worst, "board_goal_p99_ms": GOAL_BOARD_P99_MS,
+                        "board_met": worst <= GOAL_BOARD_P99_MS,
+                        "identical": all(r["identical_to_score_month"] for r in results["direct"].values())}
+    return results
+
+
+def table(r: dict[str, Any]) -> str:
+    lines = [f"report: figures {r['report']['figures_s']:.2f} s + PDF {r['report']['pdf_s']:.2f} s = "
+             f"{r['report']['total_s']:.2f} s (goal <= {GOAL_REPORT_S:.0f} s)"]
+    lines.append(f"{'board':<46} {'GraphQL p50':>11} {'p99':>8} {'bare SQL p50':>12} {'p99':>8} "
+                 f"{'direct p50':>10} {'same':>5}")
+    for name, g in r["graphql"].items():
+        b, d = r["bare_sql"][name], r["direct"][name]
+        lines.append(f"{name:<46} {g['p50_ms']:>9.1f}ms {g['p99_ms']:>6.1f}ms {b['p50_ms']:>10.1f}ms "
+                     f"{b['p99_ms']:>6.1f}ms {d['p50_ms']:>8.0f}ms {str(d['identical_to_score_month']):>5}")
+    g = r["goals"]
+    lines.append(f"goals: report {'met' if g['report_met'] else 'MISSED'}, scoreboard p99 "
+                 f"{g['board_p99_ms_worst']:.1f} ms {'met' if g['board_met'] else 'MISSED'}; load "
+                 f"{r['load_average_start']} -> {r.get('load_average_end')}")
+    return "\n".join(lines)
+
+
+def main(args: list[str]) -> int:
+    opts = parse_args(args)
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    results = asyncio.run(run(opts))
+    for g in results["graphql"].values():
+        g.pop("answer", None)
+    opts.output.parent.mkdir(parents=True, exist_ok=True)
+    opts.output.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"results: {opts.output}")
+    return 0 if results["goals"]["identical"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -30,6 +30,16 @@ class Driver:
     def shown(self, fragment: str) -> bool:
         return any(fragment in t for t in self.texts())
 
+    def small_targets(self) -> list[str]:
+        """Buttons and inputs on screen that are less than 48 dp high or wide (touch targets)."""
+        from kivy.metrics import dp
+        from kivy.uix.button import Button
+        from kivy.uix.textinput import TextInput
+
+        return [f"{type(w).__name__} {getattr(w, 'text', '')!r} {w.width:.0f}x{w.height:.0f}px"
+                for w in self.widgets() if isinstance(w, Button | TextInput) and w.opacity > 0 and not w.disabled
+                and min(w.width, w.height) < dp(48) - 0.5]
+
     def find(self, text: str, cls: type | None = None) -> Any:
         from kivy.uix.button import Button
 

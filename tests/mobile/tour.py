@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.mobile.driver import Driver, run_app
@@ -22,12 +23,15 @@ SIGN_IN = {"ko": "로그인", "en": "Sign in"}
 class Tour:
     def __init__(self, lang: str, out: Path | None, coins: bool = False) -> None:
         self.lang, self.out, self.seen, self.coins = lang, out, [], coins
+        self.small_targets: list[tuple[str, str, list[str]]] = []
         self.backend: Backend | None = None
         self.redemption_code = ""
 
     async def shot(self, d: Driver, role: str, name: str, bottom: bool = False) -> None:
         await d.settle()
         self.seen.append((role, name, d.texts()))
+        if small := d.small_targets():
+            self.small_targets.append((role, name, small))
         if self.out is not None:
             await d.screenshot(self.out / f"{self.lang}-{role}-{name}.png", bottom=bottom)
 
@@ -38,7 +42,7 @@ class Tour:
         d.screen.email.text, d.screen.password.text = STUDENT
         d.press(SIGN_IN[self.lang])
         await d.wait_screen("home")
-        await d.wait(lambda: hasattr(d.screen, "streak"), 30, "home")
+        await d.wait(lambda: d.app.sm.current == "home" and d.screen.loaded, 30, "home")
         await self.shot(d, "student", "home")
         d.app.go("log")
         await d.wait(lambda: getattr(d.screen, "type_buttons", None), 30, "types")
@@ -74,7 +78,7 @@ class Tour:
         d.screen.email.text, d.screen.password.text = PARENT
         d.press(SIGN_IN[self.lang])
         await d.wait_screen("family")
-        await d.wait(lambda: hasattr(d.screen, "export_note"), 30, "family")
+        await d.wait(lambda: d.app.sm.current == "family" and d.screen.loaded, 30, "family")
         await self.shot(d, "parent", "family")
         withdraw, give = {"ko": ("동의 철회", "동의하기"), "en": ("Withdraw consent", "Give consent")}[self.lang]
         d.press(withdraw)
@@ -200,6 +204,8 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "docs/app")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="pvpp-kivy-"))
+    os.environ["TZ"] = "Asia/Seoul"  # times as a phone in Korea shows them
+    time.tzset()
     with tempfile.TemporaryDirectory() as tmp:
         backend = Backend(Path(tmp) / "server").setup(SMALL_DEMO if staff_only else FULL_DEMO)
         try:

@@ -32,14 +32,20 @@ class LiveTranslation(Observable):
     def funbind(self, name: str, func, args, **kwargs):
         if name != "_":
             return super().funbind(name, func, *args, **kwargs)
-        key = (func, args, kwargs)
-        if key in self._observers:
-            self._observers.remove(key)
+        # by identity: the arguments hold weak proxies, which cannot be compared once dead
+        self._observers = [o for o in self._observers if not (o[0] is func and o[1] is args)]
         return None
 
     def relabel(self) -> None:
-        for func, args, _kwargs in list(self._observers):
-            func(args, None, None)
+        dead = set()
+        for observer in list(self._observers):
+            func, args, _kwargs = observer
+            try:
+                func(args, None, None)
+            except ReferenceError:  # its widget is gone (kv holds widgets weakly)
+                dead.add(id(observer))
+        if dead:
+            self._observers = [o for o in self._observers if id(o) not in dead]
 
 
 tr = LiveTranslation()

@@ -73,6 +73,12 @@ class LogActivityScreen(BaseScreen):
     def screen_title(self) -> str:
         return _("Log a saving")
 
+    def on_pre_enter(self, *args) -> None:
+        """Start from the list of types (not the last form) even before it is loaded again."""
+        self.chosen_name = self.ids.limits.text = ""
+        self.ids.body.clear_widgets()
+        super().on_pre_enter(*args)
+
     async def refresh(self) -> None:
         types = await self.app.types()
         self.selected: dict[str, Any] | None = None
@@ -101,8 +107,11 @@ class LogActivityScreen(BaseScreen):
 
     def parameter_input(self, t: dict[str, Any], p: dict[str, Any], parent) -> Any:
         """A label and an input for one catalogue parameter: choice buttons, or a number field."""
-        unit = f" ({_(p['unit'])})" if p["unit"] else ""
-        self.para(label_of(p["name"]) + unit + ("" if p["required"] else " " + _("(optional)")), parent=parent)
+        label = label_of(p["name"])
+        unit = _(p["unit"]) if p["unit"] else ""
+        if unit and unit.lower() != label.lower():  # "Hours", not "Hours (hours)"
+            label += f" ({unit})"
+        self.para(label + ("" if p["required"] else " " + _("(optional)")), parent=parent)
         if p["type"] == "choice":
             group = Column(spacing=dp(4))
             for choice in p["choices"]:

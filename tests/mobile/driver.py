@@ -69,6 +69,10 @@ class Driver:
     async def wait_screen(self, name: str, timeout: float = 30) -> None:
         await self.wait(lambda: self.app.sm.current == name, timeout, f"screen {name}")
 
+    async def wait_loaded(self, name: str, timeout: float = 30) -> None:
+        """Wait until screen ``name`` is shown and has loaded what it shows from the server."""
+        await self.wait(lambda: self.app.sm.current == name and self.screen.loaded, timeout, f"{name} loaded")
+
     async def settle(self) -> None:
         """Wait until no task of the app is running and two more frames were drawn."""
         from kivy.clock import Clock

@@ -119,6 +119,7 @@ def test_dr_notice_live_view_and_own_result(dr_backend: Backend, data_dir, tmp_p
     _, student_result = server_view(dr_backend, STUDENT, running["id"])
     assert parent_result and parent_result == student_result  # one household
     assert parent_result["hours"], parent_result
+    print(f"settlement of the surprise event: {parent_result['status']}, baseline {parent_result['baselineKwh']}")
 
     def check_result(d: Driver, lang: str) -> None:
         card = d.screen.cards[running["id"]]

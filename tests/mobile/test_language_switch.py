@@ -47,3 +47,23 @@ def test_switching_language_relabels_the_screens_live(backend: Backend, data_dir
         assert d.screen.title == "Settings" and "Log a saving" in labels(home)
 
     run_app(scenario, data_dir=data_dir, server=backend.url, lang="en")
+
+
+def test_labels_of_screens_that_are_gone_are_forgotten() -> None:
+    """A relabel skips (and drops) the kv bindings of widgets that no longer exist."""
+    import gc
+
+    import mobile.app  # noqa: F401 - the font and the shared kv rules
+    from mobile import i18n
+    from mobile.i18n.live import tr
+    from mobile.screens.home import HomeScreen
+
+    i18n.set_language("en")
+    screen = HomeScreen(name="gone")
+    kept = HomeScreen(name="kept")
+    before = len(tr._observers)
+    del screen
+    gc.collect()
+    i18n.set_language("ko")
+    assert len(tr._observers) < before
+    assert "이번 달" in {w.text for w in kept.walk() if isinstance(getattr(w, "text", None), str)}

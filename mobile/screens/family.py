@@ -11,7 +11,7 @@ from kivy.properties import BooleanProperty, DictProperty, ObjectProperty, Strin
 from mobile import formats
 from mobile.api.errors import Rejected
 from mobile.i18n import _
-from mobile.messages import rejection
+from mobile.messages import rejection, review_reason
 from mobile.screens.base import BaseScreen, load_kv
 from mobile.screens.history import status_text
 from mobile.screens.log_activity import type_name
@@ -31,6 +31,7 @@ class ReviewCard(Card):
     screen = ObjectProperty(None)
     photo = DictProperty({})
     claim = StringProperty("")
+    reasons = StringProperty("")
 
 
 class FamilyScreen(BaseScreen):
@@ -73,9 +74,11 @@ class FamilyScreen(BaseScreen):
         self.ids.photos.clear_widgets()
         for photo in queue["items"]:
             act = photo["activity"]
+            codes = [c for c in (photo["statusReason"] or "").split(",") if c]  # why it waits, as codes
             self.ids.photos.add_widget(ReviewCard(
                 screen=self, photo=photo,
-                claim=f"{types.get(act['activityType'], act['activityType'])} · {formats.day(act['occurredOn'])}"))
+                claim=f"{types.get(act['activityType'], act['activityType'])} · {formats.day(act['occurredOn'])}",
+                reasons="\n".join("· " + text for text in dict.fromkeys(review_reason(c) for c in codes))))
 
     async def review(self, photo_id: str, approve: bool) -> None:
         try:

@@ -27,9 +27,9 @@ EVENT = "{ id title state startsAt endsAt targetKw }"
 @pytest.fixture(scope="module")
 def dr_backend(tmp_path_factory: pytest.TempPathFactory):
     # one household is enough to see the event's total (the demo has three)
-    server = Backend(tmp_path_factory.mktemp("dr-backend"), PVPP_DR_MIN_AGGREGATE_HOUSEHOLDS="1").setup(SMALL_DEMO)
+    server = Backend(tmp_path_factory.mktemp("dr-backend"), PVPP_DR_MIN_AGGREGATE_HOUSEHOLDS="1")
     try:
-        yield server
+        yield server.setup(SMALL_DEMO)  # stopped below even when it does not come up
     finally:
         server.close()
 

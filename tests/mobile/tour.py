@@ -68,7 +68,7 @@ class Tour:
                 checks = [w for w in d.widgets() if getattr(w, "text", "") in ("확인", "Check")]
                 if checks and d.app.app_settings.verifier_key:
                     checks[0].dispatch("on_release")
-                    await d.wait(lambda: d.shown("검증됨") or d.shown("Verified"), 30, "verification")
+                    await d.wait(lambda: d.shown("검증됨") or d.shown("Verified"), 120, "verification")
             await self.shot(d, "student", name, bottom=name == "wallet")
         await d.app.sign_out()
         await d.wait_screen("signin")

@@ -4,9 +4,9 @@ baseline in words and a chart, as the parent (Korean) and the student (English) 
 
 The events are created by an operator through the API and moved along by the DR worker's own job
 (``drive``), at the real time for the start and at a later time for the end and settlement, as
-the demo data does for its past events. The small demo has no plug readings in the hours before
-such an event, so its result is the "not enough data" one (``PENDING_DATA``); the wording of a
-measured baseline is checked in ``test_pure_logic`` and shown in the screenshots (full demo)."""
+the demo data does for its past events. On the small demo such an event has had no baseline
+(``PENDING_DATA``, the "not enough data" words); the test checks whichever result the server gives,
+the wording of a measured baseline is checked in ``test_pure_logic`` and seen in the screenshots."""
 
 from __future__ import annotations
 

@@ -81,12 +81,17 @@ class Driver:
         start = Clock.frames_displayed
         await self.wait(lambda: Clock.frames_displayed >= start + 2, 10, "frames")
 
-    async def screenshot(self, path: Path, bottom: bool = False) -> Path:
+    async def screenshot(self, path: Path, bottom: bool = False, show: Any = None) -> Path:
+        """Write the window to ``path``: the top of the screen, its bottom, or scrolled to ``show``."""
         from kivy.clock import Clock
         from kivy.core.window import Window
 
         await self.settle()
-        self.screen.ids.scroll.scroll_y = 0 if bottom else 1
+        scroll = self.screen.ids.scroll
+        if show is not None:
+            scroll.scroll_to(show, padding=10, animate=False)
+        else:
+            scroll.scroll_y = 0 if bottom else 1
         start = Clock.frames_displayed
         await self.wait(lambda: Clock.frames_displayed >= start + 2, 10, "frames")
         path.parent.mkdir(parents=True, exist_ok=True)

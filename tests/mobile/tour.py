@@ -27,13 +27,13 @@ class Tour:
         self.backend: Backend | None = None
         self.redemption_code = ""
 
-    async def shot(self, d: Driver, role: str, name: str, bottom: bool = False) -> None:
+    async def shot(self, d: Driver, role: str, name: str, bottom: bool = False, show=None) -> None:
         await d.settle()
         self.seen.append((role, name, d.texts()))
         if small := d.small_targets():
             self.small_targets.append((role, name, small))
         if self.out is not None:
-            await d.screenshot(self.out / f"{self.lang}-{role}-{name}.png", bottom=bottom)
+            await d.screenshot(self.out / f"{self.lang}-{role}-{name}.png", bottom=bottom, show=show)
 
     async def student(self, d: Driver) -> None:
         await d.wait_screen("signin")
@@ -69,7 +69,8 @@ class Tour:
                 if checks and d.app.app_settings.verifier_key:
                     checks[0].dispatch("on_release")
                     await d.wait(lambda: d.shown("검증됨") or d.shown("Verified"), 120, "verification")
-            await self.shot(d, "student", name, bottom=name == "wallet")
+            checked = d.screen.wallet["history"][0]["seq"] if name == "wallet" and d.screen.wallet["history"] else None
+            await self.shot(d, "student", name, show=d.screen.results[checked].parent if checked else None)
         await d.app.sign_out()
         await d.wait_screen("signin")
 

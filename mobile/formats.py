@@ -44,20 +44,23 @@ def day(value: date | str) -> str:
     return format_date(value, format="medium", locale=loc())
 
 
-def moment(value: datetime | str) -> str:
+def local(value: datetime | str) -> datetime:
+    """A server time (ISO 8601 with offset) on the phone's clock: its own time zone."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    return value.astimezone() if value.tzinfo else value
+
+
+def moment(value: datetime | str) -> str:
     from babel.dates import format_datetime
 
-    return format_datetime(value, format="short", locale=loc())
+    return format_datetime(local(value), format="short", locale=loc())
 
 
 def clock(value: datetime | str) -> str:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
     from babel.dates import format_time
 
-    return format_time(value, format="short", locale=loc())
+    return format_time(local(value), format="short", locale=loc())
 
 
 def countdown(seconds: int) -> str:

@@ -92,5 +92,10 @@ def _(message: str) -> str:
     return load(_current["lang"]).gettext(message)
 
 
+def N_(message: str) -> str:
+    """Marks a string for the catalogues where it is defined; ``_()`` translates it where shown."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return load(_current["lang"]).ngettext(singular, plural, n)

@@ -1,4 +1,8 @@
-"""The frame every screen shares: a title bar with back, a scrolling content column, a sync line."""
+"""The frame every screen shares: a title bar with back, a scrolling content column, a sync line.
+
+A screen's own kv rule (``screens/<name>.kv``) lists the widgets of its content column: children
+declared there go into ``ids.content``, below the title bar, not on top of the frame.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +44,12 @@ class BaseScreen(Screen):
     def content(self):
         return self.ids.content
 
+    def add_widget(self, widget, *args, **kwargs):
+        content = self.ids.get("content")
+        if content is not None and widget.parent is None and widget is not self.ids.get("frame"):
+            return content.add_widget(widget, *args, **kwargs)
+        return super().add_widget(widget, *args, **kwargs)
+
     def back(self) -> None:
         self.app.go(self.app.home_screen())
 
@@ -67,19 +77,19 @@ class BaseScreen(Screen):
     def clear(self) -> None:
         self.content.clear_widgets()
 
-    def heading(self, text: str) -> Heading:
+    def heading(self, text: str, parent=None) -> Heading:
         w = Heading(text=text)
-        self.content.add_widget(w)
+        (parent or self.content).add_widget(w)
         return w
 
-    def para(self, text: str, **kw) -> Para:
+    def para(self, text: str, parent=None, **kw) -> Para:
         w = Para(text=text, **kw)
-        self.content.add_widget(w)
+        (parent or self.content).add_widget(w)
         return w
 
-    def note(self, text: str) -> Note:
+    def note(self, text: str, parent=None) -> Note:
         w = Note(text=text)
-        self.content.add_widget(w)
+        (parent or self.content).add_widget(w)
         return w
 
     def button(self, text: str, on_press, tone: str = "primary", parent=None) -> Btn:

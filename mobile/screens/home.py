@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from kivy.metrics import dp
-from kivy.uix.gridlayout import GridLayout
-
 from mobile import formats
 from mobile.i18n import _, ngettext
-from mobile.screens.base import RoleHomeScreen
+from mobile.screens.base import RoleHomeScreen, load_kv
 from mobile.widgets.common import Tile
+
+load_kv("home")
 
 
 def month_summary(activities: list[dict[str, Any]], today: date) -> dict[str, Any]:
@@ -43,11 +42,6 @@ class HomeScreen(RoleHomeScreen):
         wallet = await client.call("Wallet", "wallet", {"historyLimit": 1})
         acts = await client.call("Activities", "activities", {"limit": 200})
         summary = month_summary(acts["items"], date.today())
-        self.clear()
-        self.heading(_("This month"))
-        grid = GridLayout(cols=2, spacing=dp(8), size_hint_y=None)
-        grid.bind(minimum_height=grid.setter("height"))
-        coins = sum(c["won"] for c in wallet["coins"])
         tiles = [
             (_("Electricity saved"), formats.kwh(summary["kwh"])),
             (_("Points"), formats.number(wallet["points"])),
@@ -55,22 +49,16 @@ class HomeScreen(RoleHomeScreen):
             (_("NEIS hours"), ngettext("{n} hour", "{n} hours", wallet["volunteerHours"]).format(
                 n=formats.number(wallet["volunteerHours"]))),
             (_("Mileage"), formats.won(wallet["mileageWon"])),
-            (_("Local coins"), formats.won(coins)),
+            (_("Local coins"), formats.won(sum(c["won"] for c in wallet["coins"]))),
         ]
+        self.ids.tiles.clear_widgets()
         for caption, value in tiles:
-            grid.add_widget(Tile(caption=caption, value=value))
-        self.content.add_widget(grid)
+            self.ids.tiles.add_widget(Tile(caption=caption, value=value))
         if summary["streak"]:
-            self.streak = self.para(ngettext("{n} day in a row with a saving. Keep going!",
-                                             "{n} days in a row with a saving. Keep going!",
-                                             summary["streak"]).format(n=summary["streak"]))
+            self.ids.streak.text = ngettext("{n} day in a row with a saving. Keep going!",
+                                            "{n} days in a row with a saving. Keep going!",
+                                            summary["streak"]).format(n=summary["streak"])
         else:
-            self.streak = self.para(_("Log a saving today to start a streak!"))
-        if self.app.waiting:
-            self.note(_("{n} waiting to send: points appear once the server confirms them.").format(
-                n=self.app.waiting))
-        self.button(_("Log a saving"), lambda: self.app.go("log"))
-        self.button(_("My activities"), lambda: self.app.go("history"), tone="secondary")
-        self.button(_("Wallet and ledger check"), lambda: self.app.go("wallet"), tone="secondary")
-        self.button(_("Power-saving events"), lambda: self.app.go("dr"), tone="secondary")
-        self.button(_("Settings"), lambda: self.app.go("settings"), tone="secondary")
+            self.ids.streak.text = _("Log a saving today to start a streak!")
+        self.ids.pending.text = (_("{n} waiting to send: points appear once the server confirms them.").format(
+            n=self.app.waiting) if self.app.waiting else "")

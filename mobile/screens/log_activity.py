@@ -1,5 +1,6 @@
 """Log a saving: the form is generated from the server's activity catalogue (parameters, limits,
-photo requirement). The report goes into the outbox first and shows as waiting to send."""
+photo requirement). The report goes into the outbox first and shows as waiting to send.
+Layout in ``log_activity.kv``."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from kivy.metrics import dp
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.filechooser import FileChooserListView
 from kivy.uix.popup import Popup
 from kivy.uix.togglebutton import ToggleButton
 
 from mobile.i18n import _, language, ngettext
-from mobile.screens.base import BaseScreen
-from mobile.widgets.common import Btn, Field, Row
+from mobile.screens.base import BaseScreen, load_kv
+from mobile.widgets.common import Btn, Column, Field
+
+load_kv("log_activity")
 
 PHOTO_FILTERS = ["*.jpg", "*.jpeg", "*.png", "*.webp", "*.JPG", "*.JPEG", "*.PNG"]
 
@@ -52,61 +56,73 @@ def check_value(param: dict[str, Any], raw: str) -> tuple[Any, str | None]:
     return (int(number) if kind in ("integer", "hour") else str(number)), None
 
 
+class ChoiceButton(ToggleButton):
+    """One choice of a catalogue parameter (a group of them answers the parameter)."""
+
+    choice = StringProperty("")
+
+
+class ActivityForm(Column):
+    screen = ObjectProperty(None)
+    photo_required = BooleanProperty(False)
+
+
 class LogActivityScreen(BaseScreen):
+    chosen_name = StringProperty("")
+
     def screen_title(self) -> str:
         return _("Log a saving")
+
+    def on_pre_enter(self, *args) -> None:
+        """Start from the list of types (not the last form) even before it is loaded again."""
+        self.chosen_name = self.ids.limits.text = ""
+        self.ids.body.clear_widgets()
+        super().on_pre_enter(*args)
 
     async def refresh(self) -> None:
         types = await self.app.types()
         self.selected: dict[str, Any] | None = None
-        self.clear()
-        self.heading(_("What did you do?"))
+        self.chosen_name = self.ids.limits.text = ""
+        body = self.ids.body
+        body.clear_widgets()
         self.type_buttons = {}
         for t in types:
-            b = self.button(type_name(t), lambda t=t: self.choose(t["key"]), tone="secondary")
+            b = self.button(type_name(t), lambda t=t: self.choose(t["key"]), tone="secondary", parent=body)
             self.type_buttons[t["key"]] = b
 
     def choose(self, key: str) -> None:
-        self.selected = next(t for t in self.app.activity_types if t["key"] == key)
-        t = self.selected
-        self.clear()
-        self.heading(type_name(t))
-        limits = ngettext("Up to {n} time a day.", "Up to {n} times a day.", t["maxPerDay"]).format(n=t["maxPerDay"])
-        self.note(limits)
+        self.selected = t = next(t for t in self.app.activity_types if t["key"] == key)
+        self.chosen_name = type_name(t)
+        self.ids.limits.text = ngettext("Up to {n} time a day.", "Up to {n} times a day.",
+                                        t["maxPerDay"]).format(n=t["maxPerDay"])
+        form = ActivityForm(screen=self, photo_required=t["photoRequired"])
         self.inputs: dict[str, Any] = {}
         for p in t["parameters"]:
-            unit = f" ({_(p['unit'])})" if p["unit"] else ""
-            self.para(label_of(p["name"]) + unit + ("" if p["required"] else " " + _("(optional)")))
-            if p["type"] == "choice":
-                row = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(4))
-                row.bind(minimum_height=row.setter("height"))
-                for choice in p["choices"]:
-                    tb = ToggleButton(text=label_of(choice), group=f"{t['key']}.{p['name']}",
-                                      size_hint_y=None, height=dp(48), allow_no_selection=False)
-                    tb.choice = choice
-                    row.add_widget(tb)
-                self.content.add_widget(row)
-                self.inputs[p["name"]] = row
-            else:
-                low = p.get("min") if p.get("min") is not None else ("0" if p["type"] == "hour" else "")
-                high = p.get("max") if p.get("max") is not None else ("23" if p["type"] == "hour" else "")
-                field = Field(hint_text=f"{low} – {high}" if low or high else "", input_filter="float")
-                self.content.add_widget(field)
-                self.inputs[p["name"]] = field
-        self.day = Field(text=date.today().isoformat(), hint_text="YYYY-MM-DD")
-        self.para(_("Day"))
-        self.content.add_widget(self.day)
-        self.photo = None
-        if t["photoRequired"]:
-            self.para(_("A photo is needed as evidence."))
-            self.photo = Field(hint_text=_("Photo file"))
-            self.content.add_widget(self.photo)
-            self.button(_("Choose a photo"), self.pick_photo, tone="secondary")
-        self.error = self.para("")
-        row = Row()
-        self.button(_("Back"), lambda: self.app.go("log"), tone="secondary", parent=row)
-        self.save_button = self.button(_("Save"), self.save, parent=row)
-        self.content.add_widget(row)
+            self.inputs[p["name"]] = self.parameter_input(t, p, form.ids.params)
+        form.ids.day.text = date.today().isoformat()
+        self.day, self.error, self.save_button = form.ids.day, form.ids.error, form.ids.save
+        self.photo = form.ids.photo if t["photoRequired"] else None
+        self.ids.body.clear_widgets()
+        self.ids.body.add_widget(form)
+
+    def parameter_input(self, t: dict[str, Any], p: dict[str, Any], parent) -> Any:
+        """A label and an input for one catalogue parameter: choice buttons, or a number field."""
+        label = label_of(p["name"])
+        unit = _(p["unit"]) if p["unit"] else ""
+        if unit and unit.lower() != label.lower():  # "Hours", not "Hours (hours)"
+            label += f" ({unit})"
+        self.para(label + ("" if p["required"] else " " + _("(optional)")), parent=parent)
+        if p["type"] == "choice":
+            group = Column(spacing=dp(4))
+            for choice in p["choices"]:
+                group.add_widget(ChoiceButton(text=label_of(choice), choice=choice, group=f"{t['key']}.{p['name']}"))
+            parent.add_widget(group)
+            return group
+        low = p.get("min") if p.get("min") is not None else ("0" if p["type"] == "hour" else "")
+        high = p.get("max") if p.get("max") is not None else ("23" if p["type"] == "hour" else "")
+        field = Field(hint_text=f"{low} – {high}" if low or high else "", input_filter="float")
+        parent.add_widget(field)
+        return field
 
     def _value(self, param: dict[str, Any]) -> tuple[Any, str | None]:
         widget = self.inputs[param["name"]]

@@ -1,34 +1,26 @@
-"""Settings: server address, language, the pinned ledger key (as a fingerprint), sign-out."""
+"""Settings: server address, language, the pinned ledger key (as a fingerprint), sign-out.
+Layout in ``settings.kv``."""
 
 from __future__ import annotations
 
-from mobile.i18n import _
+from kivy.properties import BooleanProperty, StringProperty
+
+from mobile.i18n import _, language
 from mobile.screens.base import BaseScreen, load_kv
 from mobile.settings import key_fingerprint
-from mobile.widgets.common import Field, Row
 
 load_kv("settings")
 
 
 class SettingsScreen(BaseScreen):
+    signed_in = BooleanProperty(False)
+    lang = StringProperty("")
+
     def screen_title(self) -> str:
         return _("Settings")
 
     async def refresh(self) -> None:
-        self.clear()
-        self.heading(_("Server address"))
-        self.server = Field(text=self.app.app_settings.server_url)
-        self.content.add_widget(self.server)
-        self.button(_("Save address"), lambda: self.app.set_server(self.server.text))
-        self.heading(_("Language"))
-        row = Row()
-        self.button("한국어", lambda: self.app.set_language("ko"), parent=row)
-        self.button("English", lambda: self.app.set_language("en"), parent=row)
-        self.content.add_widget(row)
-        self.heading(_("Ledger key"))
-        fp = key_fingerprint(self.app.app_settings.verifier_key)
-        self.note(_("Checks of your points use this key. Compare it with the one your school publishes:"))
-        self.para(fp or _("No key is pinned yet."))
-        if self.app.tokens.signed_in:
-            self.heading(_("Account"))
-            self.button(_("Sign out"), lambda: self.app.spawn(self.app.sign_out()), tone="secondary")
+        self.ids.server.text = self.app.app_settings.server_url
+        self.lang = language()
+        self.ids.fingerprint.text = key_fingerprint(self.app.app_settings.verifier_key) or _("No key is pinned yet.")
+        self.signed_in = self.app.tokens.signed_in

@@ -1,32 +1,28 @@
-"""Sign-in, with a kind explanation when a child's account waits for a guardian's consent."""
+"""Sign-in, with a kind explanation when a child's account waits for a guardian's consent.
+Layout in ``signin.kv``."""
 
 from __future__ import annotations
+
+from kivy.properties import ObjectProperty
 
 from mobile.api.errors import NetworkError, Rejected
 from mobile.i18n import _
 from mobile.messages import rejection
 from mobile.screens.base import BaseScreen, load_kv
-from mobile.widgets.common import Field
 
 load_kv("signin")
 
 
 class SignInScreen(BaseScreen):
+    email = ObjectProperty(None)
+    password = ObjectProperty(None)
+    message = ObjectProperty(None)
+
     def screen_title(self) -> str:
         return _("People's VPP")
 
     async def refresh(self) -> None:
-        self.clear()
-        self.heading(_("Save electricity together"))
-        self.note(_("Sign in with the account your school or family gave you."))
-        self.email = Field(hint_text=_("Email"), write_tab=False, input_type="mail")
-        self.password = Field(hint_text=_("Password"), password=True, write_tab=False)
-        self.password.bind(on_text_validate=lambda *_: self.submit())
-        self.content.add_widget(self.email)
-        self.content.add_widget(self.password)
-        self.submit_button = self.button(_("Sign in"), self.submit)
-        self.message = self.para("")
-        self.button(_("Settings"), lambda: self.app.go("settings"), tone="secondary")
+        self.message.text = ""
 
     def submit(self) -> None:
         self.message.text = _("Signing in…")
@@ -35,6 +31,7 @@ class SignInScreen(BaseScreen):
     async def _submit(self, email: str, password: str) -> None:
         try:
             await self.app.sign_in(email, password)
+            self.password.text = ""
         except Rejected as exc:
             if exc.typename == "ConsentRequired":
                 self.message.text = _(

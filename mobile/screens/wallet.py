@@ -1,5 +1,5 @@
 """Wallet: balances, conversions (through the outbox), the coin code as a QR code with its countdown,
-and the ledger history where each line can be verified on the phone."""
+and the ledger history where each line can be verified on the phone. Layout in ``wallet.kv``."""
 
 from __future__ import annotations
 
@@ -8,24 +8,28 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.metrics import dp
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
+from kivy.properties import BooleanProperty, ObjectProperty
 
 from mobile import formats
 from mobile.api.errors import Rejected
-from mobile.i18n import _, language
+from mobile.i18n import N_, _, language
 from mobile.messages import rejection
-from mobile.screens.base import BaseScreen
+from mobile.screens.base import BaseScreen, load_kv
 from mobile.verifying import FAILED, NOT_YET, VERIFIED, verify_entry
-from mobile.widgets.common import Btn, Card, Field, Note, Para, Row, Tile
+from mobile.widgets.common import Btn, Card, Note, Para, Tile
 from mobile.widgets.qr import QrImage
 
-ASSET_NAMES = {"points": "Points", "volunteer_minutes": "Volunteer time", "mileage_won": "Mileage",
-               "coins_won": "Local coins"}
+load_kv("wallet")
+
+ASSET_NAMES = {"points": N_("Points"), "volunteer_minutes": N_("Volunteer time"),
+               "mileage_won": N_("Mileage"), "coins_won": N_("Local coins")}
 
 
 class WalletScreen(BaseScreen):
     refresh_after_sync = True
+    student = BooleanProperty(False)
+    points_field = ObjectProperty(None)
+    amount_field = ObjectProperty(None)
 
     def screen_title(self) -> str:
         return _("Wallet")
@@ -35,43 +39,21 @@ class WalletScreen(BaseScreen):
         self.render()
 
     def render(self) -> None:
-        w = self.wallet
-        self.clear()
-        grid = GridLayout(cols=2, spacing=dp(8), size_hint_y=None)
-        grid.bind(minimum_height=grid.setter("height"))
+        w, ids = self.wallet, self.ids
+        self.student = self.app.is_student
+        ids.tiles.clear_widgets()
         for caption, value in [(_("Points"), formats.number(w["points"])),
                                (_("Volunteer time"), formats.minutes(w["volunteerMinutes"])),
                                (_("Mileage"), formats.won(w["mileageWon"])),
                                (_("Local coins"), formats.won(sum(c["won"] for c in w["coins"])))]:
-            grid.add_widget(Tile(caption=caption, value=value))
-        self.content.add_widget(grid)
-
-        self.heading(_("Convert points"))
-        self.points_field = Field(hint_text=_("Points"), input_filter="int")
-        self.content.add_widget(self.points_field)
-        row = Row()
-        if self.app.is_student:
-            self.button(_("To volunteer time"), lambda: self.convert("VOLUNTEER_MINUTES"), parent=row)
-        self.button(_("To mileage"), lambda: self.convert("MILEAGE"), parent=row)
-        self.content.add_widget(row)
-        self.button(_("Mileage to local coins"), self.to_coins, tone="secondary")
-
-        self.heading(_("Pay with coins"))
-        self.note(_("Show the code to the officer at the counter. It works once and only for a few minutes."))
-        self.amount_field = Field(hint_text=_("Amount in won"), input_filter="int")
-        self.content.add_widget(self.amount_field)
-        self.button(_("Make a code"), lambda: self.app.spawn(self.make_code()))
-        self.code_box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(4))
-        self.code_box.bind(minimum_height=self.code_box.setter("height"))
-        self.content.add_widget(self.code_box)
-
-        self.heading(_("History"))
-        self.note(_("Every line is in a public, signed ledger. Tap Check to prove it on this phone."))
+            ids.tiles.add_widget(Tile(caption=caption, value=value))
+        ids.history.clear_widgets()
         self.results: dict[int, Note] = {}
         for line in w["history"]:
             card = Card()
             name = _(ASSET_NAMES.get(line["asset"].lower(), line["asset"]))
-            card.add_widget(Para(text=f"{name} {line['amount']:+,} · {formats.moment(line['recordedAt'])}"))
+            amount = ("+" if line["amount"] > 0 else "") + formats.number(line["amount"])
+            card.add_widget(Para(text=f"{name} {amount} · {formats.moment(line['recordedAt'])}"))
             if line["memo"] and language() == "en":  # the server writes memos in English
                 card.add_widget(Note(text=line["memo"]))
             result = Note(text="")
@@ -80,7 +62,7 @@ class WalletScreen(BaseScreen):
             check.bind(on_release=lambda *_, line=line: self.app.spawn(self.verify(line)))
             card.add_widget(check)
             self.results[line["seq"]] = result
-            self.content.add_widget(card)
+            ids.history.add_widget(card)
 
     def convert(self, target: str) -> None:
         try:
@@ -104,17 +86,18 @@ class WalletScreen(BaseScreen):
         except ValueError:
             self.status_text = _("Enter an amount in won.")
             return
-        self.code_box.clear_widgets()
+        code_box = self.ids.code_box
+        code_box.clear_widgets()
         try:
             issued = await self.app.client.call("CreateRedemptionCode", "createRedemptionCode",
                                                 {"municipalityId": municipality.get("id", "0"), "amountWon": amount})
         except Rejected as exc:
-            self.code_box.add_widget(Para(text=rejection(exc.as_dict())))
+            code_box.add_widget(Para(text=rejection(exc.as_dict())))
             return
-        self.code_box.add_widget(QrImage(issued["code"], size_hint_y=None, height=dp(240)))
-        self.code_box.add_widget(Para(text=formats.won(issued["amountWon"]), halign="center"))
+        code_box.add_widget(QrImage(issued["code"], size_hint_y=None, height=dp(240)))
+        code_box.add_widget(Para(text=formats.won(issued["amountWon"]), halign="center"))
         self.countdown = Para(text="", halign="center")
-        self.code_box.add_widget(self.countdown)
+        code_box.add_widget(self.countdown)
         expires = datetime.fromisoformat(issued["expiresAt"])
         self.issued = issued
 

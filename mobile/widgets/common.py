@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kivy.metrics import dp
-from kivy.properties import ColorProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
@@ -13,7 +13,7 @@ TOUCH = dp(48)
 
 
 class Para(Label):
-    """Wrapping text whose height follows its content."""
+    """Wrapping text whose height follows its content (none while it is empty)."""
 
 
 class Heading(Para):
@@ -25,13 +25,16 @@ class Note(Para):
 
 
 class Btn(Button):
-    """A button at least 48 dp high."""
+    """A button at least 48 dp high; ``hidden`` takes it out of the layout (and out of reach)."""
 
     tone = StringProperty("primary")
+    hidden = BooleanProperty(False)
 
 
 class Field(TextInput):
-    """A one-line input 48 dp high."""
+    """A one-line input 48 dp high; ``hidden`` takes it out of the layout."""
+
+    hidden = BooleanProperty(False)
 
 
 class Tile(BoxLayout):
@@ -44,6 +47,10 @@ class Tile(BoxLayout):
 
 class Row(BoxLayout):
     """A horizontal row of buttons or fields, 48 dp high."""
+
+
+class Column(BoxLayout):
+    """A vertical group as high as what it holds (a list filled by the screen's code)."""
 
 
 class Card(BoxLayout):

@@ -30,6 +30,16 @@ class Driver:
     def shown(self, fragment: str) -> bool:
         return any(fragment in t for t in self.texts())
 
+    def small_targets(self) -> list[str]:
+        """Buttons and inputs on screen that are less than 48 dp high or wide (touch targets)."""
+        from kivy.metrics import dp
+        from kivy.uix.button import Button
+        from kivy.uix.textinput import TextInput
+
+        return [f"{type(w).__name__} {getattr(w, 'text', '')!r} {w.width:.0f}x{w.height:.0f}px"
+                for w in self.widgets() if isinstance(w, Button | TextInput) and w.opacity > 0 and not w.disabled
+                and min(w.width, w.height) < dp(48) - 0.5]
+
     def find(self, text: str, cls: type | None = None) -> Any:
         from kivy.uix.button import Button
 
@@ -59,6 +69,10 @@ class Driver:
     async def wait_screen(self, name: str, timeout: float = 30) -> None:
         await self.wait(lambda: self.app.sm.current == name, timeout, f"screen {name}")
 
+    async def wait_loaded(self, name: str, timeout: float = 30) -> None:
+        """Wait until screen ``name`` is shown and has loaded what it shows from the server."""
+        await self.wait(lambda: self.app.sm.current == name and self.screen.loaded, timeout, f"{name} loaded")
+
     async def settle(self) -> None:
         """Wait until no task of the app is running and two more frames were drawn."""
         from kivy.clock import Clock
@@ -67,12 +81,17 @@ class Driver:
         start = Clock.frames_displayed
         await self.wait(lambda: Clock.frames_displayed >= start + 2, 10, "frames")
 
-    async def screenshot(self, path: Path, bottom: bool = False) -> Path:
+    async def screenshot(self, path: Path, bottom: bool = False, show: Any = None) -> Path:
+        """Write the window to ``path``: the top of the screen, its bottom, or scrolled to ``show``."""
         from kivy.clock import Clock
         from kivy.core.window import Window
 
         await self.settle()
-        self.screen.ids.scroll.scroll_y = 0 if bottom else 1
+        scroll = self.screen.ids.scroll
+        if show is not None:
+            scroll.scroll_to(show, padding=10, animate=False)
+        else:
+            scroll.scroll_y = 0 if bottom else 1
         start = Clock.frames_displayed
         await self.wait(lambda: Clock.frames_displayed >= start + 2, 10, "frames")
         path.parent.mkdir(parents=True, exist_ok=True)

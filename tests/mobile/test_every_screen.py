@@ -1,5 +1,6 @@
 """Every screen, as a student, a parent, a teacher and an officer, in Korean and in English: it loads
-against the real backend, and no English source string is left on a Korean screen."""
+against the real backend, every button and input is at least 48 dp in both directions, and no
+English source string is left on a Korean screen."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def test_every_screen(tour_backend: Backend, tmp_path: Path, lang: str) -> None:
             ("parent", "plugs"), ("parent", "dr"), ("parent", "dr-opted-out"), ("parent", "wallet"),
             ("teacher", "staff"), ("teacher", "staff-scoreboard"), ("officer", "counter"),
             ("officer", "counter-preview"), ("officer", "counter-redeemed")} <= screens
+    assert not tour.small_targets, f"touch targets under 48 dp: {tour.small_targets}"
     if lang == "ko":
         untranslated = english_only()
         for role, name, texts in tour.seen:

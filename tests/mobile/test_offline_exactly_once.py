@@ -81,13 +81,13 @@ def test_killed_mid_send_gives_exactly_one_of_each(own_backend: Backend, data_di
 
     async def offline(d: Driver) -> None:
         d.app.go("log")
-        await d.wait_text("무엇을 했나요?")
+        await d.wait_loaded("log")
         d.press("스마트폰 충전 줄이기")
         d.screen.inputs["charges"].text = "1"
         d.press("저장")
         await d.wait_screen("history")
         d.app.go("log")
-        await d.wait_text("무엇을 했나요?")
+        await d.wait_loaded("log")
         d.press("전기 낭비 현장 찾기(인증 사진)")
         from kivy.uix.togglebutton import ToggleButton
 

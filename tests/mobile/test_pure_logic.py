@@ -58,6 +58,16 @@ def test_baseline_in_words() -> None:
     assert "no penalty" in explain_baseline({**settled, "baselineKwh": None})
 
 
+def test_live_view_in_words() -> None:
+    from mobile.screens.dr import explain_live
+
+    view = {"targetKw": 5.0, "reductionKw": 1.26, "updatedAt": "2026-05-04T09:30:00+00:00"}
+    assert explain_live(view).startswith("Together 1.3 kW less of the 5.0 kW goal · updated ")
+    assert explain_live({**view, "reductionKw": -0.4}).startswith("Together 0.0 kW less")  # more use is not "less"
+    assert explain_live({**view, "reductionKw": None}) == (
+        "Goal: 5.0 kW less. The total appears once enough homes take part.")
+
+
 def test_key_fingerprint_and_qr() -> None:
     from mobile.settings import key_fingerprint
     from mobile.widgets.qr import qr_png

@@ -21,11 +21,12 @@ async def sign_in(d: Driver, who: tuple[str, str], button: str) -> None:
 def test_student_logs_a_saving_in_korean_and_verifies_it(backend: Backend, data_dir) -> None:
     async def scenario(d: Driver) -> None:
         await sign_in(d, STUDENT, "로그인")
-        await d.wait_screen("home")
-        await d.wait_text("이번 달")
+        await d.wait_loaded("home")
+        assert d.shown("이번 달")
         assert d.shown("아낀 전기") and d.shown("포인트") and d.shown("NEIS 봉사시간")
         d.press("절약 기록하기")
-        await d.wait_text("무엇을 했나요?")
+        await d.wait_loaded("log")
+        assert d.shown("무엇을 했나요?")
         d.press("게임 시간 줄이기")  # the Korean name from the server's catalogue
         await d.wait_text("하루 최대 1번")
         d.press("저장")
@@ -42,7 +43,8 @@ def test_student_logs_a_saving_in_korean_and_verifies_it(backend: Backend, data_
         await d.wait(lambda: d.app.outbox.waiting_count() == 0, 30, "the report sent")
         await d.wait_text("인정됨", timeout=30)
         d.app.go("wallet")
-        await d.wait_text("내역")
+        await d.wait_loaded("wallet")
+        assert d.shown("내역")
         await d.settle()
 
     run_app(scenario, data_dir=data_dir, server=backend.url, lang="ko")
@@ -53,7 +55,8 @@ def test_student_logs_a_saving_in_korean_and_verifies_it(backend: Backend, data_
     async def verify(d: Driver) -> None:
         await d.wait_screen("home")
         d.app.go("wallet")
-        await d.wait_text("내역")
+        await d.wait_loaded("wallet")
+        assert d.shown("내역")
         await d.settle()
         checks = [w for w in d.widgets() if getattr(w, "text", None) == "확인"]
         assert checks, d.texts()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.mobile.driver import Driver, run_app
@@ -22,14 +23,17 @@ SIGN_IN = {"ko": "로그인", "en": "Sign in"}
 class Tour:
     def __init__(self, lang: str, out: Path | None, coins: bool = False) -> None:
         self.lang, self.out, self.seen, self.coins = lang, out, [], coins
+        self.small_targets: list[tuple[str, str, list[str]]] = []
         self.backend: Backend | None = None
         self.redemption_code = ""
 
-    async def shot(self, d: Driver, role: str, name: str, bottom: bool = False) -> None:
+    async def shot(self, d: Driver, role: str, name: str, bottom: bool = False, show=None) -> None:
         await d.settle()
         self.seen.append((role, name, d.texts()))
+        if small := d.small_targets():
+            self.small_targets.append((role, name, small))
         if self.out is not None:
-            await d.screenshot(self.out / f"{self.lang}-{role}-{name}.png", bottom=bottom)
+            await d.screenshot(self.out / f"{self.lang}-{role}-{name}.png", bottom=bottom, show=show)
 
     async def student(self, d: Driver) -> None:
         await d.wait_screen("signin")
@@ -38,7 +42,7 @@ class Tour:
         d.screen.email.text, d.screen.password.text = STUDENT
         d.press(SIGN_IN[self.lang])
         await d.wait_screen("home")
-        await d.wait(lambda: hasattr(d.screen, "streak"), 30, "home")
+        await d.wait(lambda: d.app.sm.current == "home" and d.screen.loaded, 30, "home")
         await self.shot(d, "student", "home")
         d.app.go("log")
         await d.wait(lambda: getattr(d.screen, "type_buttons", None), 30, "types")
@@ -64,8 +68,9 @@ class Tour:
                 checks = [w for w in d.widgets() if getattr(w, "text", "") in ("확인", "Check")]
                 if checks and d.app.app_settings.verifier_key:
                     checks[0].dispatch("on_release")
-                    await d.wait(lambda: d.shown("검증됨") or d.shown("Verified"), 30, "verification")
-            await self.shot(d, "student", name, bottom=name == "wallet")
+                    await d.wait(lambda: d.shown("검증됨") or d.shown("Verified"), 120, "verification")
+            checked = d.screen.wallet["history"][0]["seq"] if name == "wallet" and d.screen.wallet["history"] else None
+            await self.shot(d, "student", name, show=d.screen.results[checked].parent if checked else None)
         await d.app.sign_out()
         await d.wait_screen("signin")
 
@@ -74,7 +79,7 @@ class Tour:
         d.screen.email.text, d.screen.password.text = PARENT
         d.press(SIGN_IN[self.lang])
         await d.wait_screen("family")
-        await d.wait(lambda: hasattr(d.screen, "export_note"), 30, "family")
+        await d.wait(lambda: d.app.sm.current == "family" and d.screen.loaded, 30, "family")
         await self.shot(d, "parent", "family")
         withdraw, give = {"ko": ("동의 철회", "동의하기"), "en": ("Withdraw consent", "Give consent")}[self.lang]
         d.press(withdraw)
@@ -200,6 +205,8 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "docs/app")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="pvpp-kivy-"))
+    os.environ["TZ"] = "Asia/Seoul"  # times as a phone in Korea shows them
+    time.tzset()
     with tempfile.TemporaryDirectory() as tmp:
         backend = Backend(Path(tmp) / "server").setup(SMALL_DEMO if staff_only else FULL_DEMO)
         try:

@@ -34,6 +34,27 @@ def _cmd_mqtt_bridge(args: argparse.Namespace) -> int:
     return run_bridge_cli(get_settings())
 
 
+def _cmd_broker_sync(args: argparse.Namespace) -> int:
+    from backend.db import close_db, init_db
+    from backend.plugs.broker_sync import sync_broker
+
+    settings = get_settings()
+
+    async def sync() -> int | None:
+        await init_db(settings)
+        try:
+            return await sync_broker(settings)
+        finally:
+            await close_db()
+
+    written = asyncio.run(sync())
+    if written is None:
+        print("PVPP_MQTT_PASSWORD_FILE and PVPP_MQTT_ACL_FILE are not set: nothing to write")
+        return 1
+    print(f"broker files written: {written} plug accounts")
+    return 0
+
+
 def _cmd_simulate_plugs(args: argparse.Namespace) -> int:
     from backend.plugs.simulator import simulate_cli_main
 
@@ -109,6 +130,8 @@ def _build_parser() -> argparse.ArgumentParser:
     add("worker", _cmd_worker, "run the arq worker (PVPP_REDIS_URL)")
     add("mqtt-bridge", _cmd_mqtt_bridge,
         "take smart-plug readings from the MQTT broker (PVPP_MQTT_URL) into the database")
+    add("broker-sync", _cmd_broker_sync,
+        "write Mosquitto's password and ACL files from the paired plugs and reload the broker")
     p = add("simulate-plugs", _cmd_simulate_plugs,
             "publish realistic Tasmota/Shelly plug telemetry to the broker and obey switch commands, "
             "or push HTTP plugs' readings to the API (--transport http)")

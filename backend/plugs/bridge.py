@@ -39,9 +39,11 @@ class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         host, port = settings.mqtt_address
-        self.ingestor = Ingestor(tz=settings.display_timezone, batch_size=settings.plug_batch_size)
+        self.ingestor = Ingestor(batch_size=settings.plug_batch_size)
         self.client = MqttClient(host, port, settings.mqtt_client_id, on_message=self._on_message,
-                                 version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S)
+                                 version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S,
+                                 username=settings.mqtt_username or None,
+                                 password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None)
         self.connected = asyncio.Event()
         self.connections = 0
         self.dispatcher = CommandDispatcher(confirm_s=settings.plug_command_confirm_seconds,
@@ -49,7 +51,7 @@ class Bridge:
 
     def _on_message(self, topic: str, payload: bytes, qos: int, packet_id: int | None, dup: bool) -> None:
         ack = partial(self.client.ack, packet_id) if packet_id is not None else None
-        self.ingestor.submit(topic, payload, ack)
+        self.ingestor.submit(topic, payload, ack, dup=dup)
 
     async def _keep_connected(self, stop: asyncio.Event) -> None:
         delay = 0.2

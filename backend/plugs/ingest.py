@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -23,6 +22,7 @@ from prometheus_client import Counter as PromCounter
 from tortoise.transactions import in_transaction
 
 from backend.plugs import commands, store
+from backend.plugs.clock import DeviceClocks, Placement
 from backend.plugs.models import Plug
 from backend.plugs.readings import (
     Availability,
@@ -44,6 +44,12 @@ REJECTS = PromCounter("pvpp_plug_rejects_total", "Plug messages or readings reje
 FLUSH_ERRORS = PromCounter("pvpp_plug_flush_errors_total", "Failed batch writes (retried).", registry=METRICS)
 
 Ack = Callable[[], None]
+RECENT_PER_DEVICE = 32  # values of a device's latest receipt-timed readings kept for idempotency
+RESEND_WINDOW = timedelta(seconds=5)  # a device re-sending an unacknowledged message does so sooner
+REDELIVERY_LOOKBACK = timedelta(minutes=15)
+EXPORT_NOISE_W = 1.0  # a plug reading a little below 0 W is idle, not feeding in
+_DIRECTORY_COLUMNS = ("id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on",
+                      "clock_offset_min", "clock_off")
 
 
 class DeviceDirectory:
@@ -67,7 +73,7 @@ class DeviceDirectory:
         query = Plug.all().order_by("changed_at")
         if self._since is not None:
             query = query.filter(changed_at__gte=self._since)
-        rows = await query.values("id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on")
+        rows = await query.values(*_DIRECTORY_COLUMNS)
         for row in rows:
             self._apply(row)
             self._since = row["changed_at"]
@@ -79,6 +85,8 @@ class DeviceDirectory:
                 self.state.pop((row["id"], kind), None)
             else:
                 self.state[(row["id"], kind)] = row[column]
+        if "clock_off" in row:
+            self.state[(row["id"], "clock")] = (row["clock_offset_min"], row["clock_off"])
         key = (str(row["vendor"]), row["device_id"])
         if row["unpaired_at"] is None:
             self.active[key] = row["id"]
@@ -102,8 +110,7 @@ class DeviceDirectory:
         if now - self._misses.get(key, -1e9) < self.miss_ttl:
             return found
         self._misses[key] = now
-        for row in await Plug.filter(vendor=vendor, device_id=device_id).order_by("id").values(
-                "id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on"):
+        for row in await Plug.filter(vendor=vendor, device_id=device_id).order_by("id").values(*_DIRECTORY_COLUMNS):
             self._apply(row)
         return self.lookup(vendor, device_id)
 
@@ -114,6 +121,10 @@ class Batch:
     rejects: Counter = field(default_factory=Counter)
     availability: dict[int, tuple[bool, datetime]] = field(default_factory=dict)
     relays: dict[int, tuple[bool, datetime]] = field(default_factory=dict)
+    clocks: dict[int, tuple[int | None, bool | None, datetime]] = field(default_factory=dict)
+    exports: dict[int, tuple[bool, float | None, datetime]] = field(default_factory=dict)
+    #: (row index, plug id, counter, received at) of redelivered readings to check against storage
+    dup_checks: list[tuple[int, int, float | None, float | None, datetime]] = field(default_factory=list)
     acks: list[Ack] = field(default_factory=list)
     pending_lookups: list = field(default_factory=list)
 
@@ -141,10 +152,10 @@ def _vendor_of_topic(topic: str) -> str:
 class Ingestor:
     """Buffers parsed messages and writes them in batches (see the module docstring)."""
 
-    def __init__(self, *, tz: str = "Asia/Seoul", batch_size: int = 5_000, flush_interval: float = 0.2,
+    def __init__(self, *, batch_size: int = 5_000, flush_interval: float = 0.2,
                  directory: DeviceDirectory | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.tz = ZoneInfo(tz)
+        self.clocks = DeviceClocks(seed=self._stored_offset)
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.directory = directory or DeviceDirectory()
         self.clock = clock
@@ -153,10 +164,14 @@ class Ingestor:
         self._lock = asyncio.Lock()
         self._full = asyncio.Event()
         self._last_stamp = datetime.min.replace(tzinfo=UTC)
+        self._recent: dict[tuple, deque] = {}
 
     # -- intake -----------------------------------------------------------------------------
-    def submit(self, topic: str, payload: bytes, ack: Ack | None = None, received_at: datetime | None = None) -> None:
-        """Take one MQTT message; never raises for bad input (it is counted instead)."""
+    def submit(self, topic: str, payload: bytes, ack: Ack | None = None, received_at: datetime | None = None,
+               dup: bool = False) -> None:
+        """Take one MQTT message; never raises for bad input (it is counted instead).
+
+        ``dup`` is the MQTT DUP flag: the broker is sending it again (see :meth:`_redelivered`)."""
         MESSAGES.inc()
         self.totals["messages"] += 1
         if received_at is None:
@@ -168,7 +183,7 @@ class Ingestor:
             self._last_stamp = received_at
         batch = self.batch
         try:
-            parsed = parse_mqtt(topic, payload, received_at, self.tz)
+            parsed = parse_mqtt(topic, payload, received_at)
         except Rejected as exc:
             batch.rejects[(_vendor_of_topic(topic), exc.reason.value)] += 1
         except Exception as exc:  # a parser bug must not take the bridge down  # noqa: BLE001
@@ -176,20 +191,77 @@ class Ingestor:
             batch.rejects[(_vendor_of_topic(topic), RejectReason.MALFORMED.value)] += 1
         else:
             if not isinstance(parsed, Ignored):
-                found = self.directory.lookup(parsed.vendor.value, parsed.device_id)
-                if isinstance(found, int):
-                    self._take(batch, found, parsed, received_at)
+                placed, check = None, False
+                if type(parsed) is Reading:
+                    if parsed.clock is not None:
+                        placed = self.clocks.place((parsed.vendor, parsed.device_id), parsed.clock, received_at)
+                    # every reading: a copy may be timed differently from its original
+                    # (receipt-timed before the device's zone offset was learned, device-timed after)
+                    check = self._redelivered(parsed, received_at, dup)
+                if check is None:
+                    batch.rejects[(parsed.vendor.value, RejectReason.DUPLICATE.value)] += 1
                 else:
-                    batch.pending_lookups.append((parsed, received_at))
+                    found = self.directory.lookup(parsed.vendor.value, parsed.device_id)
+                    if isinstance(found, int):
+                        self._take(batch, found, parsed, received_at, placed, check)
+                    else:
+                        batch.pending_lookups.append((parsed, received_at, placed, check))
         if ack is not None:
             batch.acks.append(ack)
         if len(batch.rows) + len(batch.acks) >= self.batch_size:
             self._full.set()
 
+    def _stored_offset(self, key: tuple) -> int | None:
+        """The zone offset learned before (by any bridge, kept on the plug row), in minutes."""
+        plug_id = self.directory.active.get((key[0].value, key[1]))
+        if plug_id is None:
+            return None
+        known = self.directory.state.get((plug_id, "clock"))
+        return None if known is None else known[0]
+
+    def _redelivered(self, reading: Reading, received_at: datetime, dup: bool) -> bool | None:
+        """Idempotency by value, for readings timed by receipt (no trusted device time, so the
+        primary key cannot catch a second copy) and for copies timed differently. None: a copy of one already taken — the
+        broker re-sending it (DUP) with the same values as one of the device's recent readings,
+        or the device re-sending it (same counter and values within ``RESEND_WINDOW``; the broker
+        forwards a device's own retry as a new message). True: a DUP beyond that memory (e.g.
+        after a restart), checked at the flush against this batch and the stored readings in
+        one query. Normal traffic has no DUPs, so the hot path never queries."""
+        key = (reading.vendor, reading.device_id)
+        signature = (reading.counter_wh, reading.power_w, reading.returned_wh)
+        recent = self._recent.get(key)
+        if recent is None:
+            recent = self._recent[key] = deque(maxlen=RECENT_PER_DEVICE)
+        else:
+            if dup:
+                if signature in (sig for sig, _ in recent):
+                    return None
+            elif reading.counter_wh is not None:  # a steady power value alone may repeat
+                for sig, at in reversed(recent):  # newest first: usually one look
+                    if received_at - at > RESEND_WINDOW:
+                        break
+                    if sig == signature:
+                        return None
+        recent.append((signature, received_at))
+        return dup
+
     @staticmethod
-    def _take(batch: Batch, plug_id: int, parsed, received_at: datetime) -> None:
+    def _take(batch: Batch, plug_id: int, parsed, received_at: datetime, placed: Placement | None = None,
+              check: bool = False) -> None:
         if isinstance(parsed, Reading):
-            batch.rows.append(store.StoredRow(plug_id, parsed.ts, parsed.power_w, parsed.counter_wh, received_at))
+            if check:
+                batch.dup_checks.append((len(batch.rows), plug_id, parsed.counter_wh, parsed.power_w, received_at))
+            ts, power_w = parsed.ts, parsed.power_w
+            if placed is not None:
+                ts = placed.ts
+                batch.clocks[plug_id] = (placed.offset_min, placed.off, received_at)
+            if parsed.returned_wh is not None or (power_w is not None and power_w < 0):
+                # feeding in: the reading keeps consumption only (0 W), the export goes on the plug
+                exporting = power_w is not None and power_w < -EXPORT_NOISE_W
+                batch.exports[plug_id] = (exporting, parsed.returned_wh, received_at)
+                if power_w is not None and power_w < 0:
+                    power_w = 0.0
+            batch.rows.append(store.StoredRow(plug_id, ts, power_w, parsed.counter_wh, received_at))
             if parsed.relay_on is not None:
                 batch.relays[plug_id] = (parsed.relay_on, received_at)
         elif isinstance(parsed, Availability):
@@ -226,20 +298,29 @@ class Ingestor:
         batch.rejects += newer.rejects
         batch.availability.update(newer.availability)
         batch.relays.update(newer.relays)
+        batch.clocks.update(newer.clocks)
+        batch.exports.update(newer.exports)
+        offset = len(batch.rows) - len(newer.rows)
+        batch.dup_checks += [(i + offset, *rest) for i, *rest in newer.dup_checks]
         batch.acks += newer.acks
         batch.pending_lookups += newer.pending_lookups
 
     async def _write(self, batch: Batch) -> FlushResult:
-        for parsed, received_at in batch.pending_lookups:
+        for parsed, received_at, placed, check in batch.pending_lookups:
             found = await self.directory.lookup_or_load(parsed.vendor.value, parsed.device_id)
             if isinstance(found, int):
-                self._take(batch, found, parsed, received_at)
+                self._take(batch, found, parsed, received_at, placed, check)
             else:
                 batch.rejects[(parsed.vendor.value, found.value)] += 1
         batch.pending_lookups = []
         rejects = Counter(batch.rejects)
         async with in_transaction() as conn:
-            stored = await self._insert(conn, batch.rows)
+            rows = batch.rows
+            if batch.dup_checks:
+                copies = await store.already_stored(conn, batch.dup_checks, REDELIVERY_LOOKBACK)
+                copies |= _copies_in_batch(rows, batch.dup_checks)
+                rows = [row for i, row in enumerate(rows) if i not in copies]
+            stored = await self._insert(conn, rows)
             duplicates = len(batch.rows) - stored
             if duplicates:  # the database reports how many, not which: counted under vendor "*"
                 rejects[("*", RejectReason.DUPLICATE.value)] += duplicates
@@ -261,10 +342,29 @@ class Ingestor:
                     await conn.execute_many(
                         f"UPDATE plug SET {column} = {marks[0]}, {changed} = {marks[1]}, changed_at = {marks[2]} "
                         f"WHERE id = {marks[3]}", rows)
+            clock_rows = [[offset, off, at, at, plug_id] for plug_id, (offset, off, at) in batch.clocks.items()
+                          if known.get((plug_id, "clock")) != (offset, off)]
+            if clock_rows:
+                m = ("$1", "$2", "$3", "$4", "$5") if pg else ("?",) * 5
+                await conn.execute_many(
+                    f"UPDATE plug SET clock_offset_min = {m[0]}, clock_off = {m[1]}, clock_changed_at = {m[2]}, "
+                    f"changed_at = {m[3]} WHERE id = {m[4]}", clock_rows)
+            export_rows = [[exporting, returned, exporting, at, plug_id]
+                           for plug_id, (exporting, returned, at) in batch.exports.items()
+                           if known.get((plug_id, "export")) != (exporting, returned)]
+            if export_rows:
+                m = ("$1", "$2", "$3", "$4", "$5") if pg else ("?",) * 5
+                await conn.execute_many(
+                    f"UPDATE plug SET exporting = {m[0]}, returned_wh = COALESCE({m[1]}, returned_wh), "
+                    f"feeds_in = (feeds_in OR {m[2]}), changed_at = {m[3]} WHERE id = {m[4]}", export_rows)
         for plug_id, (online, _) in batch.availability.items():
             known[(plug_id, "online")] = online
         for plug_id, (on, _) in batch.relays.items():
             known[(plug_id, "relay")] = on
+        for plug_id, (offset, off, _) in batch.clocks.items():
+            known[(plug_id, "clock")] = (offset, off)
+        for plug_id, (exporting, returned, _) in batch.exports.items():
+            known[(plug_id, "export")] = (exporting, returned)
         return FlushResult(stored, duplicates, dict(rejects))
 
     async def _insert(self, conn, rows: list[store.StoredRow]) -> int:
@@ -305,6 +405,19 @@ class Ingestor:
     async def _ensure_partitions(self) -> None:
         async with in_transaction() as conn:
             await store.ensure_partitions(conn, self.clock().date())
+
+
+def _copies_in_batch(rows: list[store.StoredRow], checks: list[tuple]) -> set[int]:
+    """Re-sent readings whose original (same plug, counter or power) is earlier in the batch."""
+    checked = {c[0] for c in checks}
+    first: set[tuple] = set()
+    copies: set[int] = set()
+    for i, row in enumerate(rows):
+        key = (row.plug_id, "c", row.counter_wh) if row.counter_wh is not None else (row.plug_id, "p", row.power_w)
+        if i in checked and key in first:
+            copies.add(i)
+        first.add(key)
+    return copies
 
 
 class MissingPartition(Exception):

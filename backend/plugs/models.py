@@ -28,10 +28,23 @@ class Plug(Model):
     paired_at = fields.DatetimeField(auto_now_add=True)
     unpaired_at = fields.DatetimeField(null=True)
     token_hash = fields.CharField(max_length=64, null=True)
+    # MQTT plugs: the broker account issued at pairing; the password only as its Mosquitto hash
+    mqtt_username = fields.CharField(max_length=32, null=True)
+    mqtt_password_hash = fields.CharField(max_length=200, null=True)
     online = fields.BooleanField(null=True)
     online_changed_at = fields.DatetimeField(null=True)
     relay_on = fields.BooleanField(null=True)
     relay_changed_at = fields.DatetimeField(null=True)
+    # the device's clock as the bridge sees it: its zone offset (a Tasmota left at its default
+    # zone reports local time of that zone) and whether it is off (unset, or wrong by minutes)
+    clock_offset_min = fields.IntField(null=True)
+    clock_off = fields.BooleanField(null=True)
+    clock_changed_at = fields.DatetimeField(null=True)
+    # feed-in (balcony solar): exporting now, ever exported (never earns savings), the device's
+    # returned-energy counter (Gen2 ret_aenergy, Tasmota ExportActive) in Wh
+    exporting = fields.BooleanField(null=True)
+    feeds_in = fields.BooleanField(default=False)
+    returned_wh = fields.FloatField(null=True)
     # a parent's consent that DR events may switch this plug off (never a fridge without it)
     dr_automation = fields.BooleanField(default=False)
     changed_at = fields.DatetimeField(auto_now=True)

@@ -78,7 +78,9 @@ class PlugMutations:
                         name: str) -> PairPlugResult:
         paired = await service.pair_plug(info.context.settings, code[:64], Vendor(vendor.value), device_id[:100],
                                          name[:200], require_principal(info))
-        return PlugPaired(plug=Plug.from_model(paired.plug), token=paired.token)
+        return PlugPaired(plug=Plug.from_model(paired.plug), token=paired.token,
+                          mqtt_username=paired.plug.mqtt_username if paired.mqtt_password else None,
+                          mqtt_password=paired.mqtt_password)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     @returns_errors
@@ -90,7 +92,8 @@ class PlugMutations:
                          description="End the pairing; the plug's past data stays with the household.")
     @returns_errors
     async def unpair_plug(self, info: Info, plug_id: strawberry.ID) -> PlugResult:
-        return Plug.from_model(await service.unpair_plug(require_principal(info), parse_id(plug_id, "plugId")))
+        return Plug.from_model(await service.unpair_plug(require_principal(info), parse_id(plug_id, "plugId"),
+                                                         settings=info.context.settings))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="A parent switches a plug on or off. The command is sent to the device and "

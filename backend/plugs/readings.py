@@ -37,6 +37,7 @@ class RejectReason(enum.StrEnum):
     REPLAYED = "replayed"              # an HTTP push batch id seen before
     BAD_TOKEN = "bad_token"            # HTTP push with a wrong plug token
     OVERSIZED = "oversized"            # payload larger than accepted
+    UNSUPPORTED_CHANNEL = "unsupported_channel"  # a second outlet/meter (switch:1, relay/1, emeter)
 
 
 class Rejected(Exception):
@@ -52,8 +53,8 @@ class Rejected(Exception):
 class Reading:
     """One measurement of one device.
 
-    ``ts`` is timezone-aware UTC: the device's own time when the payload carries one
-    (``device_time`` True), otherwise the time the message was received. Either of
+    ``ts`` is timezone-aware UTC: the device's own time when it is trusted (``device_time``
+    True), otherwise the time the message was received. Either of
     ``power_w`` and ``counter_wh`` may be missing (Shelly Gen1 sends them apart).
     """
 
@@ -64,6 +65,12 @@ class Reading:
     counter_wh: float | None
     device_time: bool = False
     relay_on: bool | None = None
+    #: the device's own clock, not yet trusted (naive: Tasmota ``Time`` in the device's zone;
+    #: aware: Gen2 ``ts``); the ingestor decides the reading's time (``backend.plugs.clock``)
+    clock: datetime | None = None
+    #: energy fed back to the grid (Gen2 ``ret_aenergy``, Tasmota ``ExportActive``), Wh;
+    #: while feeding in, ``power_w`` is negative
+    returned_wh: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

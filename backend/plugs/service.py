@@ -32,10 +32,10 @@ from backend.errors import (
     ValidationFailed,
 )
 from backend.households.models import Household
-from backend.plugs import store
+from backend.plugs import broker_auth, broker_sync, store
 from backend.plugs.models import PairingCode, Plug, PushBatch, RejectCount
 from backend.plugs.readings import Rejected, RejectReason, Vendor
-from backend.plugs.vendors import parse_http_item, valid_device_id
+from backend.plugs.vendors import RESERVED_PREFIXES, parse_http_item, valid_device_id
 from backend.settings import Settings
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -87,6 +87,7 @@ async def create_pairing_code(settings: Settings, principal: Principal, househol
 class Paired:
     plug: Plug
     token: str | None  # only for HTTP-push plugs, shown once
+    mqtt_password: str | None = None  # only for MQTT plugs, shown once (user: plug.mqtt_username)
 
 
 async def pair_plug(settings: Settings, code: str, vendor: Vendor, device_id: str, name: str,
@@ -97,6 +98,8 @@ async def pair_plug(settings: Settings, code: str, vendor: Vendor, device_id: st
     device_id = str(device_id).strip()
     if not valid_device_id(device_id):
         raise ValidationFailed("deviceId", "A device id has 1 to 64 letters, digits or . _ : -")
+    if vendor is Vendor.SHELLY_GEN2 and device_id.lower() in RESERVED_PREFIXES:
+        raise ValidationFailed("deviceId", "This topic prefix is reserved; give the device its own prefix.")
     text = normalise_pairing_code(code)
     if len(text) != PAIRING_CODE_LENGTH or not set(text) <= set(_CROCKFORD):
         raise InvalidToken("This is not a pairing code (10 letters and digits).")
@@ -125,7 +128,14 @@ async def pair_plug(settings: Settings, code: str, vendor: Vendor, device_id: st
         updated = await PairingCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now, plug_id=plug.id)
         if updated != 1:  # raced with another use of the same code
             raise InvalidToken("This pairing code was already used. Ask a parent for a new one.")
-    return Paired(plug, token)
+        credentials = None
+        if vendor is not Vendor.HTTP:
+            credentials = broker_auth.new_credentials(plug.id)
+            plug.mqtt_username, plug.mqtt_password_hash = credentials.username, credentials.password_hash
+            await plug.save(using_db=conn, update_fields=["mqtt_username", "mqtt_password_hash"])
+    if credentials is not None:
+        await broker_sync.sync_broker(settings)
+    return Paired(plug, token, credentials.password if credentials else None)
 
 
 async def _managed_plug(principal: Principal, plug_id: int) -> Plug:
@@ -142,13 +152,17 @@ async def rename_plug(principal: Principal, plug_id: int, name: str) -> Plug:
     return plug
 
 
-async def unpair_plug(principal: Principal, plug_id: int, now: datetime | None = None) -> Plug:
-    """End the pairing; the plug's readings and rollups stay with the household."""
+async def unpair_plug(principal: Principal, plug_id: int, now: datetime | None = None,
+                      settings: Settings | None = None) -> Plug:
+    """End the pairing (its token and broker account with it); the plug's readings and
+    rollups stay with the household."""
     plug = await _managed_plug(principal, plug_id)
     if plug.unpaired_at is None:
         plug.unpaired_at = now or datetime.now(UTC)
-        plug.token_hash = None
-        await plug.save(update_fields=["unpaired_at", "token_hash", "changed_at"])
+        plug.token_hash = plug.mqtt_password_hash = None
+        await plug.save(update_fields=["unpaired_at", "token_hash", "mqtt_password_hash", "changed_at"])
+        if settings is not None and plug.mqtt_username:
+            await broker_sync.sync_broker(settings)
     return plug
 
 

@@ -232,6 +232,20 @@ class Plug:
     def relay_on(self) -> bool | None:
         return self.model.relay_on
 
+    @visible(description="The plug's clock is unset or wrong (its readings are timed by the platform); "
+                         "set NTP and the time zone on the device. Null until it has sent a timed reading.")
+    def clock_off(self) -> bool | None:
+        return self.model.clock_off
+
+    @visible(description="The plug is feeding energy back to the grid now (balcony solar); null if it never reported.")
+    def exporting(self) -> bool | None:
+        return self.model.exporting
+
+    @visible(description="Energy this plug has fed back to the grid by its own counter, kWh. A plug that "
+                         "feeds in never counts towards savings.")
+    def returned_kwh(self) -> float | None:
+        return None if self.model.returned_wh is None else self.model.returned_wh / 1000.0
+
     @visible(description="A parent allowed DR events to switch this plug off (and back on) automatically.")
     def dr_automation(self) -> bool:
         return self.model.dr_automation
@@ -303,6 +317,10 @@ class PlugPaired:
     plug: Plug
     token: str | None = strawberry.field(
         description="HTTP-push plugs only: the token the bridge sends with readings. Shown once; store it now.")
+    mqtt_username: str | None = strawberry.field(
+        default=None, description="MQTT plugs only: the user name to set in the device's MQTT settings.")
+    mqtt_password: str | None = strawberry.field(
+        default=None, description="MQTT plugs only: the device's MQTT password. Shown once; enter it now.")
 
 
 @public_type

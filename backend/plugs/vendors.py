@@ -38,14 +38,17 @@ BRIDGE_RPC_SRC = "pvpp-bridge"
 
 SUBSCRIPTIONS: tuple[str, ...] = (
     "tele/+/SENSOR", "tele/+/LWT", "tele/+/STATE", "stat/+/POWER", "stat/+/RESULT",
-    "shellies/+/relay/0/power", "shellies/+/relay/0/energy", "shellies/+/relay/0",
-    "shellies/+/online",
-    "+/status/switch:0", "+/online", "+/events/rpc",
+    "shellies/+/relay/+/power", "shellies/+/relay/+/energy", "shellies/+/relay/0",
+    "shellies/+/emeter/+/power", "shellies/+/online",
+    "+/status/switch:0", "+/status/switch:1", "+/status/switch:2", "+/status/switch:3", "+/status/em:0",
+    "+/online", "+/events/rpc",
 )
 COMMAND_SUBSCRIPTIONS: tuple[str, ...] = ("cmnd/+/POWER", "shellies/+/relay/0/command", "+/rpc")
 
 # First topic levels owned by Tasmota / Shelly Gen1; never read as a Gen2 prefix.
 _RESERVED = frozenset({"tele", "stat", "cmnd", "shellies"})
+#: never accepted as a Gen2 topic prefix at pairing (its account could write these trees)
+RESERVED_PREFIXES = _RESERVED | {"tasmota", "homeassistant", BRIDGE_RPC_SRC}
 _ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
 _ON_OFF = {"ON": True, "OFF": False}
 _SHELLY_RELAY = {"on": True, "off": False, "overpower": False}  # overpower: relay tripped off
@@ -121,6 +124,28 @@ def _power(value: object) -> float:
     return watts
 
 
+def _signed_power(value: object) -> float:
+    """Power that may be negative: a plug feeding in (balcony solar) reports it so."""
+    t = type(value)
+    if (t is float or t is int) and value < 0:
+        watts = -_num(-value, "power")
+        if watts < -MAX_PLUG_POWER_W:
+            raise Rejected(_R.SPIKE, f"power {watts} W below -{MAX_PLUG_POWER_W} W")
+        return watts
+    return _power(value)
+
+
+def _channels(value: object, what: str, conv) -> object:
+    """A per-channel list or object summed (each value checked); a scalar as it is."""
+    t = type(value)
+    if t is list or t is dict:
+        values = value if t is list else list(value.values())
+        if not values:
+            raise Rejected(_R.WRONG_TYPE, f"{what} has no channels")
+        return sum(conv(v) for v in values)
+    return value
+
+
 def _opt(value: object, conv) -> float | None:
     return None if value is None else conv(value)
 
@@ -151,6 +176,33 @@ def _unix(value: object, received_at: datetime, max_future: timedelta, max_age: 
     return datetime.fromtimestamp(secs, UTC)
 
 
+_UNSET_CLOCK = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _clock_unix(value: object) -> datetime:
+    """A device's Unix time as UTC; out of range means an unset clock (1970)."""
+    if type(value) is not float and type(value) is not int:
+        raise Rejected(_R.WRONG_TYPE, f"timestamp is {type(value).__name__}, not a number")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return _UNSET_CLOCK
+
+
+def _clock_text(value: str) -> datetime | None:
+    """Tasmota ``Time``: naive (the device's zone) or with an offset (to UTC); None if garbage."""
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if ts.tzinfo is None:
+        return ts
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        return _UNSET_CLOCK
+
+
 def _iso(value: str, tz: tzinfo | None) -> datetime | None:
     """ISO 8601 to UTC; a naive value is read in ``tz`` (None: naive is refused)."""
     try:
@@ -169,11 +221,11 @@ def _iso(value: str, tz: tzinfo | None) -> datetime | None:
 
 # --- MQTT ------------------------------------------------------------------------------
 
-def parse_mqtt(topic: str, payload: bytes, received_at: datetime, tz: tzinfo, *,
-               max_future: timedelta = MAX_FUTURE, max_age: timedelta = MAX_AGE) -> Parsed:
+def parse_mqtt(topic: str, payload: bytes, received_at: datetime) -> Parsed:
     """Turn one MQTT message into a record, or raise :class:`Rejected`.
 
-    ``received_at`` is tz-aware UTC; ``tz`` is the zone Tasmota devices keep their clock in.
+    ``received_at`` is tz-aware UTC and the reading's time; the device's own clock, if the
+    payload has one, goes into ``Reading.clock`` for :mod:`backend.plugs.clock` to judge.
     """
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise Rejected(_R.OVERSIZED, f"{len(payload)} bytes")
@@ -187,42 +239,37 @@ def parse_mqtt(topic: str, payload: bytes, received_at: datetime, tz: tzinfo, *,
             if not valid_device_id(parts[1]):
                 raise Rejected(_R.UNKNOWN_TOPIC, f"bad device id in {topic[:100]!r}")
             if head == "tele":
-                return _tasmota_tele(topic, parts[1], parts[2], payload, received_at, tz, max_future, max_age)
+                return _tasmota_tele(topic, parts[1], parts[2], payload, received_at)
             if head == "stat":
                 return _tasmota_stat(topic, parts[1], parts[2], payload)
             return Ignored(topic)  # cmnd/...: a command, not telemetry
     elif n == 2 or n == 3:
         if not valid_device_id(head):
             raise Rejected(_R.UNKNOWN_TOPIC, f"bad device id in {topic[:100]!r}")
-        return _shelly_gen2(topic, head, parts, payload, received_at, max_future, max_age)
+        return _shelly_gen2(topic, head, parts, payload, received_at)
     raise Rejected(_R.UNKNOWN_TOPIC, topic[:100])
 
 
-def _tasmota_tele(topic, device, kind, payload, received_at, tz, max_future, max_age) -> Parsed:
+def _tasmota_tele(topic, device, kind, payload, received_at) -> Parsed:
     if kind == "SENSOR":
         data = _obj(_json(payload), "SENSOR")
         energy = data.get("ENERGY")
         if energy is None:
             return Ignored(topic)
         energy = _obj(energy, "ENERGY")
-        power = energy.get("Power")
-        if type(power) is list:  # multi-channel devices: one value per channel
-            if not power:
-                raise Rejected(_R.WRONG_TYPE, "Power is an empty list")
-            power = power[0]
-        power_w = _opt(power, _power)
-        counter_kwh = _opt(energy.get("Total"), lambda v: _num(v, "Total"))
+        # multi-channel devices send one value per channel (a list, or an object by channel):
+        # the plug is the whole device, so channels are summed, like Tasmota's scalar Total
+        power_w = _opt(_channels(energy.get("Power"), "Power", _signed_power), _signed_power)
+        counter_kwh = _opt(_channels(energy.get("Total"), "Total", lambda v: _num(v, "Total")),
+                           lambda v: _num(v, "Total"))
+        export_kwh = energy.get("ExportActive")
+        returned_wh = None if export_kwh is None or type(export_kwh) is list else _num(export_kwh, "ExportActive") * 1000.0
         if power_w is None and counter_kwh is None:
             raise Rejected(_R.MALFORMED, "ENERGY has neither Power nor Total")
         time = data.get("Time")
-        ts = _iso(time, tz) if type(time) is str else None
-        device_time = ts is not None
-        if device_time:
-            _window(ts, received_at, max_future, max_age)
-        else:
-            ts = received_at
-        return Reading(Vendor.TASMOTA, device, ts, power_w,
-                       None if counter_kwh is None else counter_kwh * 1000.0, device_time)
+        clock = _clock_text(time) if type(time) is str else None
+        return Reading(Vendor.TASMOTA, device, received_at, power_w,
+                       None if counter_kwh is None else counter_kwh * 1000.0, False, None, clock, returned_wh)
     if kind == "LWT":
         online = _ONLINE.get(_text(payload))
         if online is None:
@@ -272,6 +319,9 @@ def _shelly_gen1(topic, parts, payload, received_at) -> Parsed:
                 raise Rejected(_R.MALFORMED, "online is not true/false")
             return Availability(Vendor.SHELLY_GEN1, device, online)
         return Ignored(topic)
+    if parts[2] == "emeter" or (parts[2] == "relay" and parts[3] != "0" and n == 5
+                                and parts[4] in ("power", "energy")):
+        raise Rejected(_R.UNSUPPORTED_CHANNEL, topic[:100])
     if parts[2] != "relay" or parts[3] != "0":
         return Ignored(topic)
     if n == 4:
@@ -289,7 +339,7 @@ def _shelly_gen1(topic, parts, payload, received_at) -> Parsed:
     return Ignored(topic)
 
 
-def _shelly_gen2(topic, device, parts, payload, received_at, max_future, max_age) -> Parsed:
+def _shelly_gen2(topic, device, parts, payload, received_at) -> Parsed:
     if len(parts) == 2:
         if parts[1] == "online":
             online = _TRUE_FALSE.get(_text(payload))
@@ -301,7 +351,9 @@ def _shelly_gen2(topic, device, parts, payload, received_at, max_future, max_age
     elif parts[1] == "status":
         if parts[2] == "switch:0":
             sw = _obj(_json(payload), "switch:0")
-            return _gen2_switch(topic, device, sw, received_at, False)
+            return _gen2_switch(topic, device, sw, received_at, None)
+        if parts[2].startswith(("switch:", "em:", "em1:", "pm1:")):
+            raise Rejected(_R.UNSUPPORTED_CHANNEL, topic[:100])
         return Ignored(topic)
     elif parts[1] == "events" and parts[2] == "rpc":
         frame = _obj(_json(payload), "frame")
@@ -310,23 +362,28 @@ def _shelly_gen2(topic, device, parts, payload, received_at, max_future, max_age
         params = _obj(frame.get("params"), "params")
         sw = params.get("switch:0")
         if sw is None:
+            if any(k.startswith(("switch:", "em:", "em1:", "pm1:")) and type(v) is dict
+                   and ("apower" in v or "aenergy" in v or "act_power" in v) for k, v in params.items()):
+                raise Rejected(_R.UNSUPPORTED_CHANNEL, "metering of another channel")
             return Ignored(topic)
         sw = _obj(sw, "switch:0")
         if sw.get("apower") is None and sw.get("aenergy") is None:
-            return _gen2_switch(topic, device, sw, received_at, False)
+            return _gen2_switch(topic, device, sw, received_at, None)
         ts = params.get("ts")
-        if ts is None:
-            return _gen2_switch(topic, device, sw, received_at, False)
-        return _gen2_switch(topic, device, sw, _unix(ts, received_at, max_future, max_age), True)
+        return _gen2_switch(topic, device, sw, received_at, None if ts is None else _clock_unix(ts))
     raise Rejected(_R.UNKNOWN_TOPIC, topic[:100])
 
 
-def _gen2_switch(topic, device, sw: dict, ts: datetime, device_time: bool) -> Parsed:
+def _gen2_switch(topic, device, sw: dict, received_at: datetime, clock: datetime | None) -> Parsed:
     """A (possibly partial) Switch status: Reading if metered, else SwitchState / Ignored."""
     output = sw.get("output")
     if output is not None and type(output) is not bool:
         raise Rejected(_R.WRONG_TYPE, f"output is {type(output).__name__}")
-    power_w = _opt(sw.get("apower"), _power)
+    power_w = _opt(sw.get("apower"), _signed_power)
+    returned_wh = None
+    ret = sw.get("ret_aenergy")
+    if ret is not None:
+        returned_wh = _opt(_obj(ret, "ret_aenergy").get("total"), lambda v: _num(v, "ret_aenergy.total"))
     aenergy = sw.get("aenergy")
     counter_wh = None
     if aenergy is not None:
@@ -338,7 +395,7 @@ def _gen2_switch(topic, device, sw: dict, ts: datetime, device_time: bool) -> Pa
         if output is None:
             return Ignored(topic)
         return SwitchState(Vendor.SHELLY_GEN2, device, output)
-    return Reading(Vendor.SHELLY_GEN2, device, ts, power_w, counter_wh, device_time, output)
+    return Reading(Vendor.SHELLY_GEN2, device, received_at, power_w, counter_wh, False, output, clock, returned_wh)
 
 
 # --- HTTP push -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.plugs import vendors as v
+from backend.plugs.clock import DeviceClocks
 from backend.plugs.readings import (
     Availability,
     Ignored,
@@ -35,38 +36,49 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def parse(topic: str, payload: bytes | str, at: datetime | None = None, tz=SEOUL, **kw):
+def parse(topic: str, payload: bytes | str, at: datetime | None = None):
     if isinstance(payload, str):
         payload = payload.encode()
-    return v.parse_mqtt(topic, payload, at or utc(2024, 5, 1, 3, 0, 0), tz, **kw)
+    return v.parse_mqtt(topic, payload, at or utc(2024, 5, 1, 3, 0, 0))
 
 
-def rejected(reason: RejectReason, topic: str, payload: bytes | str, at=None, **kw) -> None:
+def rejected(reason: RejectReason, topic: str, payload: bytes | str, at=None) -> None:
     with pytest.raises(Rejected) as err:
-        parse(topic, payload, at, **kw)
+        parse(topic, payload, at)
     assert err.value.reason == reason, err.value
 
 
 # --- documented payloads ---------------------------------------------------------------
 
-def test_tasmota_sensor_fixture_in_seoul_time():
-    # Time 2022-01-11T21:57:38 on a device kept in KST (UTC+9) is 12:57:38 UTC.
+def placed(r: Reading, at: datetime) -> datetime:
+    """The time a bridge gives the reading once it has seen the device's clock for a minute
+    (see tests/plugs/test_clock.py)."""
+    if r.clock is None:
+        return r.ts
+    clocks, minute = DeviceClocks(), timedelta(seconds=60)
+    clocks.place((r.vendor, r.device_id), r.clock - minute, at - minute)
+    return clocks.place((r.vendor, r.device_id), r.clock, at).ts
+
+
+def test_tasmota_sensor_fixture_keeps_the_naive_device_clock():
+    # Time 2022-01-11T21:57:38 carries no zone: the parser hands it on, the receive time is ts
     at = utc(2022, 1, 11, 12, 58, 0)
     r = parse("tele/livingroom-lamp/SENSOR", fixture("tasmota_sensor.json"), at)
-    assert r == Reading(Vendor.TASMOTA, "livingroom-lamp", utc(2022, 1, 11, 12, 57, 38),
-                        power_w=5.0, counter_wh=3705.0, device_time=True)
+    assert r == Reading(Vendor.TASMOTA, "livingroom-lamp", at, power_w=5.0, counter_wh=3705.0,
+                        clock=datetime(2022, 1, 11, 21, 57, 38))
+    assert placed(r, at) == utc(2022, 1, 11, 12, 57, 38)  # a device in KST (UTC+9)
 
 
-def test_tasmota_sensor_same_time_other_zone_differs():
-    at = utc(2022, 1, 11, 21, 58, 0)
-    r = parse("tele/lamp/SENSOR", fixture("tasmota_sensor.json"), at, tz=ZoneInfo("UTC"))
-    assert r.ts == utc(2022, 1, 11, 21, 57, 38)
+def test_tasmota_sensor_same_time_other_zone():
+    at = utc(2022, 1, 11, 21, 58, 0)  # the same device Time from a device kept in UTC
+    r = parse("tele/lamp/SENSOR", fixture("tasmota_sensor.json"), at)
+    assert placed(r, at) == utc(2022, 1, 11, 21, 57, 38)
 
 
 def test_tasmota_sensor_old_firmware_fixture():
     at = utc(2018, 1, 17, 10, 0, 0)
     r = parse("tele/SonoffPOW/SENSOR", fixture("tasmota_sensor_pow.json"), at)
-    assert (r.ts, r.power_w, r.counter_wh) == (utc(2018, 1, 17, 9, 59, 50), 9.0, 1956.0)
+    assert (placed(r, at), r.power_w, r.counter_wh) == (utc(2018, 1, 17, 9, 59, 50), 9.0, 1956.0)
 
 
 def test_tasmota_total_kwh_to_wh():
@@ -74,15 +86,20 @@ def test_tasmota_total_kwh_to_wh():
     assert r.counter_wh == 1234.0 and r.power_w == 0.0
 
 
-def test_tasmota_multichannel_power_takes_channel_0():
+def test_tasmota_multichannel_is_read_as_the_whole_device():
+    # Power per channel, Total already summed by Tasmota: the plug is the sum of its channels
     at = utc(2024, 5, 1, 3, 0, 30)
     r = parse("tele/dual/SENSOR", fixture("tasmota_sensor_multichannel.json"), at)
-    assert (r.ts, r.power_w, r.counter_wh) == (utc(2024, 5, 1, 3, 0, 0), 42.0, 512.0)
+    assert (placed(r, at), r.power_w, r.counter_wh) == (utc(2024, 5, 1, 3, 0, 0), 49.0, 512.0)
+    r = parse("tele/dual/SENSOR", '{"ENERGY":{"Total":[0.25,0.5,0],"Power":[298,7,0]}}', at)
+    assert (r.power_w, r.counter_wh) == (305.0, 750.0)
+    r = parse("tele/dual/SENSOR", '{"ENERGY":{"Total":{"1":0.25,"2":0.5},"Power":{"1":10,"2":-4}}}', at)
+    assert (r.power_w, r.counter_wh) == (6.0, 750.0)
 
 
 def test_tasmota_time_with_offset_is_respected():
     r = parse("tele/p/SENSOR", '{"Time":"2024-05-01T12:00:00+09:00","ENERGY":{"Power":1}}')
-    assert r.ts == utc(2024, 5, 1, 3, 0, 0) and r.device_time
+    assert r.clock == utc(2024, 5, 1, 3, 0, 0) and placed(r, utc(2024, 5, 1, 3, 0, 5)) == r.clock
 
 
 @pytest.mark.parametrize("time", ['"not a time"', '12345', 'null', '"2024-13-01T00:00:00"'])
@@ -161,8 +178,9 @@ def test_shelly_gen2_notify_fixtures():
     at = utc(2022, 8, 26, 12, 37, 5)
     assert parse(topic, fixture("shelly_gen2_notify_voltage.json"), at) == Ignored(topic)
     r = parse(topic, fixture("shelly_gen2_notify_aenergy.json"), at)
-    assert r == Reading(Vendor.SHELLY_GEN2, GEN2, datetime.fromtimestamp(1661517421.44, UTC),
-                        power_w=None, counter_wh=0.0, device_time=True)
+    assert r == Reading(Vendor.SHELLY_GEN2, GEN2, at, power_w=None, counter_wh=0.0,
+                        clock=datetime.fromtimestamp(1661517421.44, UTC))
+    assert placed(r, at) == r.clock
 
 
 def test_shelly_gen2_notify_with_power_uses_device_ts():
@@ -171,8 +189,9 @@ def test_shelly_gen2_notify_with_power_uses_device_ts():
                                                           "aenergy": {"total": 1500.25}}}}
     at = utc(2022, 6, 6, 10, 40, 0)
     r = parse(f"{GEN2}/events/rpc", json.dumps(frame), at)
-    assert r == Reading(Vendor.SHELLY_GEN2, GEN2, datetime.fromtimestamp(1654511972.33, UTC),
-                        120.5, 1500.25, True, True)
+    assert r == Reading(Vendor.SHELLY_GEN2, GEN2, at, 120.5, 1500.25, False, True,
+                        datetime.fromtimestamp(1654511972.33, UTC))
+    assert placed(r, at) == r.clock
 
 
 def test_shelly_gen2_online_other_methods_and_components():
@@ -181,7 +200,6 @@ def test_shelly_gen2_online_other_methods_and_components():
     for topic, payload in [
         (f"{GEN2}/events/rpc", '{"src":"x","method":"NotifyEvent","params":{"ts":1,"events":[]}}'),
         (f"{GEN2}/status/sys", '{"mac":"E86BEAE8A1B0"}'),
-        (f"{GEN2}/status/switch:1", '{"id":1,"apower":5}'),
         (f"{GEN2}/rpc", '{"id":1,"src":"pvpp-bridge","method":"Switch.Set","params":{"id":0,"on":true}}'),
     ]:
         assert parse(topic, payload) == Ignored(topic)
@@ -217,8 +235,14 @@ STATUS = f"{GEN2}/status/switch:0"
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Power":"5"}}'),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Power":true}}'),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Total":false}}'),
-    (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Total":[1.0,2.0]}}'),
+    (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Total":[1.0,"2"]}}'),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Power":[]}}'),
+    (R.UNSUPPORTED_CHANNEL, f"{GEN2}/status/switch:1", '{"id":1,"apower":5}'),
+    (R.UNSUPPORTED_CHANNEL, f"{GEN2}/status/em:0", '{"id":0,"a_act_power":5}'),
+    (R.UNSUPPORTED_CHANNEL, f"{GEN2}/events/rpc",
+     '{"method":"NotifyStatus","params":{"ts":1,"switch:2":{"id":2,"apower":5}}}'),
+    (R.UNSUPPORTED_CHANNEL, "shellies/shellyswitch25-1/relay/1/power", "12.5"),
+    (R.UNSUPPORTED_CHANNEL, "shellies/shellyem-1/emeter/0/power", "412.5"),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":{"Power":[[1]]}}'),
     (R.WRONG_TYPE, SENSOR, '{"ENERGY":[1,2]}'),
     (R.WRONG_TYPE, SENSOR, "[1,2,3]"),
@@ -239,9 +263,7 @@ STATUS = f"{GEN2}/status/switch:0"
     (R.NOT_FINITE, STATUS, '{"apower":-Infinity}'),
     (R.NOT_FINITE, "shellies/p/relay/0/power", "nan"),
     (R.NOT_FINITE, "shellies/p/relay/0/energy", "inf"),
-    (R.NOT_FINITE, f"{GEN2}/events/rpc", '{"method":"NotifyStatus","params":{"ts":NaN,"switch:0":{"apower":1}}}'),
     # negative
-    (R.NEGATIVE, SENSOR, '{"ENERGY":{"Power":-1}}'),
     (R.NEGATIVE, SENSOR, '{"ENERGY":{"Total":-0.001}}'),
     (R.NEGATIVE, STATUS, '{"apower":1,"aenergy":{"total":-5}}'),
     (R.NEGATIVE, "shellies/p/relay/0/power", "-3.5"),
@@ -281,24 +303,17 @@ def test_power_limit_is_inclusive():
     assert parse(SENSOR, '{"ENERGY":{"Power":3680}}').power_w == 3680.0
 
 
-def test_future_and_old_timestamps():
-    at = utc(2024, 5, 1, 3, 0, 0)  # 12:00 in Seoul
-    ok_future = '{"Time":"2024-05-01T12:04:59","ENERGY":{"Power":1}}'
-    assert parse(SENSOR, ok_future, at).ts == utc(2024, 5, 1, 3, 4, 59)
-    rejected(R.FUTURE, SENSOR, '{"Time":"2024-05-01T12:05:01","ENERGY":{"Power":1}}', at)
-    rejected(R.FUTURE, SENSOR, '{"Time":"9999-12-31T23:59:59","ENERGY":{"Power":1}}', at)
-    rejected(R.TOO_OLD, SENSOR, '{"Time":"2024-04-24T11:59:59","ENERGY":{"Power":1}}', at)
-    rejected(R.TOO_OLD, SENSOR, '{"Time":"0001-01-01T00:00:00","ENERGY":{"Power":1}}', at)
-    rejected(R.TOO_OLD, SENSOR, '{"Time":"1970-01-01T09:00:07","ENERGY":{"Power":1}}', at)
+def test_device_clocks_are_handed_on_never_rejected():
+    at = utc(2024, 5, 1, 3, 0, 0)
+    for time in ("2024-05-01T12:05:01", "9999-12-31T23:59:59", "2024-04-24T11:59:59",
+                 "0001-01-01T00:00:00", "1970-01-01T09:00:07"):
+        r = parse(SENSOR, '{"Time":"%s","ENERGY":{"Power":1}}' % time, at)
+        assert r.ts == at and r.clock == datetime.fromisoformat(time) and r.power_w == 1.0
     notify = '{"method":"NotifyStatus","params":{"ts":%s,"switch:0":{"apower":1}}}'
-    rejected(R.FUTURE, f"{GEN2}/events/rpc", notify % (at.timestamp() + 301), at)
-    rejected(R.FUTURE, f"{GEN2}/events/rpc", notify % "1e300", at)
-    rejected(R.TOO_OLD, f"{GEN2}/events/rpc", notify % "1.61", at)  # uptime before NTP sync
-    rejected(R.TOO_OLD, f"{GEN2}/events/rpc", notify % "-5", at)
-    # The limits are keyword parameters too.
-    old = '{"Time":"2024-04-01T12:00:00","ENERGY":{"Power":1}}'
-    assert parse(SENSOR, old, at, max_age=timedelta(days=31)).device_time
-    rejected(R.FUTURE, SENSOR, ok_future, at, max_future=timedelta(minutes=1))
+    for ts in (at.timestamp() + 301, "1e300", "1.61", "-5", "NaN"):
+        r = parse(f"{GEN2}/events/rpc", notify % ts, at)
+        assert r.ts == at and r.power_w == 1.0 and r.clock is not None
+    rejected(R.WRONG_TYPE, f"{GEN2}/events/rpc", notify % '"soon"', at)
 
 
 def test_notify_switch_state_ignores_timestamp():
@@ -374,7 +389,8 @@ def test_render_reading_round_trip(vendor, power_w, counter_wh):
     assert all(r.vendor == vendor and r.device_id == "dev-1" for r in readings)
     if vendor is Vendor.TASMOTA:
         assert parsed[0] == SwitchState(vendor, "dev-1", True)
-        assert readings == [Reading(vendor, "dev-1", ts, power_w, counter_wh, True)]
+        assert readings == [Reading(vendor, "dev-1", at, power_w, counter_wh, clock=datetime(2024, 5, 1, 12))]
+        assert placed(readings[0], at) == ts
     elif vendor is Vendor.SHELLY_GEN1:
         assert readings == [Reading(vendor, "dev-1", at, power_w, None),
                             Reading(vendor, "dev-1", at, None, counter_wh)]

@@ -42,7 +42,7 @@ class PlugHistory:
                                 vendor_mix=DEFAULT_VENDOR_MIX)
         self.tz = ZoneInfo(settings.display_timezone)
         self.clock_at = datetime.min.replace(tzinfo=UTC)
-        self.ingestor = Ingestor(tz=settings.display_timezone, clock=lambda: self.clock_at)
+        self.ingestor = Ingestor(clock=lambda: self.clock_at)
         self.dispatcher = CommandDispatcher(confirm_s=settings.plug_command_confirm_seconds,
                                             attempts=settings.plug_command_attempts, clock=lambda: self.clock_at)
         self.deaf: set[str] = set()  # device ids that ignore commands (a failing switch)

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('pvpp', '0008_photo_capture_source')]
+    dependencies = [('pvpp', '0010_demo_load')]
 
     initial = False
 

@@ -70,7 +70,8 @@ class PlugHistory:
     def _submit(self, emissions) -> None:
         for emission in emissions:
             self.readings += 1
-            received = datetime.fromtimestamp(emission.ts, UTC) + timedelta(milliseconds=250)
+            # whole seconds, like the device's own Time: receipt and device clock agree
+            received = datetime.fromtimestamp(int(emission.ts), UTC)
             for topic, payload in messages_of(emission, self.tz):
                 self.ingestor.submit(topic, payload, received_at=received)
 

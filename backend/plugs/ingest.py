@@ -197,7 +197,8 @@ class Ingestor:
                         placed = self.clocks.place((parsed.vendor, parsed.device_id), parsed.clock, received_at)
                     # every reading: a copy may be timed differently from its original
                     # (receipt-timed before the device's zone offset was learned, device-timed after)
-                    check = self._redelivered(parsed, received_at, dup)
+                    check = self._redelivered(parsed, received_at, dup,
+                                              placed is not None and placed.device_time)
                 if check is None:
                     batch.rejects[(parsed.vendor.value, RejectReason.DUPLICATE.value)] += 1
                 else:
@@ -219,14 +220,19 @@ class Ingestor:
         known = self.directory.state.get((plug_id, "clock"))
         return None if known is None else known[0]
 
-    def _redelivered(self, reading: Reading, received_at: datetime, dup: bool) -> bool | None:
+    def _redelivered(self, reading: Reading, received_at: datetime, dup: bool,
+                     device_timed: bool = False) -> bool | None:
         """Idempotency by value, for readings timed by receipt (no trusted device time, so the
-        primary key cannot catch a second copy) and for copies timed differently. None: a copy of one already taken — the
-        broker re-sending it (DUP) with the same values as one of the device's recent readings,
-        or the device re-sending it (same counter and values within ``RESEND_WINDOW``; the broker
-        forwards a device's own retry as a new message). True: a DUP beyond that memory (e.g.
-        after a restart), checked at the flush against this batch and the stored readings in
-        one query. Normal traffic has no DUPs, so the hot path never queries."""
+        primary key cannot catch a second copy) and for copies timed differently. None: a copy
+        of one already taken — the broker re-sending it (DUP) with the same values as one of the
+        device's recent readings, or, for a receipt-timed reading, the device re-sending it
+        (same counter and values within ``RESEND_WINDOW``; the broker forwards a device's own
+        retry as a new message). A device-timed reading is never judged by that window: its
+        re-send carries the same device time and the primary key catches it, while a device
+        whose clock runs fast (a simulation) may report an idle counter many times a second.
+        True: a DUP beyond that memory (e.g. after a restart), checked at the flush against this
+        batch and the stored readings in one query. Normal traffic has no DUPs, so the hot path
+        never queries."""
         key = (reading.vendor, reading.device_id)
         signature = (reading.counter_wh, reading.power_w, reading.returned_wh)
         recent = self._recent.get(key)
@@ -236,7 +242,7 @@ class Ingestor:
             if dup:
                 if signature in (sig for sig, _ in recent):
                     return None
-            elif reading.counter_wh is not None:  # a steady power value alone may repeat
+            elif reading.counter_wh is not None and not device_timed:  # a steady power alone may repeat
                 for sig, at in reversed(recent):  # newest first: usually one look
                     if received_at - at > RESEND_WINDOW:
                         break

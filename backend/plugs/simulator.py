@@ -41,13 +41,17 @@ KIND_NAMES = {"tv": "TV", "pc": "PC", "console": "Game console", "washing_machin
 
 
 def messages_of(emission: Emission, tz: ZoneInfo) -> list[tuple[str, bytes]]:
-    """The MQTT messages a real device would publish for one model emission."""
+    """The MQTT messages a real device would publish for one model emission.
+
+    The simulated Tasmota plugs are set up as docs/plugs.md asks (NTP, ``SetOption52 1``): their
+    ``Time`` carries its UTC offset, so the bridge may trust it like any synced device clock,
+    also when the simulation runs faster than real time."""
     plug = emission.plug
     if emission.kind is EmissionKind.AVAILABILITY:
         return [render_availability(plug.vendor, plug.device_id, emission.online)]
     ts = datetime.fromtimestamp(emission.ts, UTC)
     return render_reading(plug.vendor, plug.device_id, ts, emission.power_w, emission.counter_wh, tz,
-                          relay_on=emission.relay_on)
+                          relay_on=emission.relay_on, zone_in_time=True)
 
 
 async def register_fleet(fleet: FleetModel, household_ids: Sequence[int], paired_at: datetime | None = None) -> int:

@@ -440,16 +440,18 @@ def _no_mqtt(vendor: Vendor) -> ValueError:
 
 
 def render_reading(vendor: Vendor, device_id: str, ts: datetime, power_w: float, counter_wh: float,
-                   tz: tzinfo, relay_on: bool = True) -> list[tuple[str, bytes]]:
+                   tz: tzinfo, relay_on: bool = True, zone_in_time: bool = False) -> list[tuple[str, bytes]]:
     """The messages a real device publishes for one measurement (what the simulator sends).
 
-    Tasmota: ``tele/STATE`` then ``tele/SENSOR`` (Time in ``tz`` to the second, Total in kWh
-    to 3 decimals, Power in whole watts as with default WattRes); Shelly Gen1: power then
+    Tasmota: ``tele/STATE`` then ``tele/SENSOR`` (Time in ``tz`` to the second — naive as by
+    default, with its UTC offset when ``zone_in_time``, as with ``SetOption52 1`` —, Total in
+    kWh to 3 decimals, Power in whole watts as with default WattRes); Shelly Gen1: power then
     energy (whole watt-minutes); Gen2: ``status/switch:0``.
     """
     _need_id(device_id)
     if vendor is Vendor.TASMOTA:
-        time = ts.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S")
+        local = ts.astimezone(tz)
+        time = local.isoformat(timespec="seconds") if zone_in_time else local.strftime("%Y-%m-%dT%H:%M:%S")
         watts = round(power_w)
         state = {"Time": time, "Uptime": "0T01:00:00", "UptimeSec": 3600, "Heap": 26,
                  "SleepMode": "Dynamic", "Sleep": 50, "LoadAvg": 19, "MqttCount": 1,

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('pvpp', '0010_demo_load')]
+    dependencies = [('pvpp', '0011_ledger_nodes')]
 
     initial = False
 

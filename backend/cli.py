@@ -62,7 +62,8 @@ def _cmd_simulate_plugs(args: argparse.Namespace) -> int:
     if args.transport == "mqtt":
         settings.mqtt_address  # noqa: B018 - a clear error when PVPP_MQTT_URL is unset
     return asyncio.run(simulate_cli_main(settings, args.households, args.seed, args.register,
-                                         args.report_interval, args.duration, args.transport, args.api_url))
+                                         args.report_interval, args.duration, args.transport, args.api_url,
+                                         args.strip_share))
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -147,6 +148,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         "pushPlugReadings (needs --register, which hands each plug its token)")
     p.add_argument("--api-url", default=None, metavar="URL",
                    help="GraphQL endpoint for --transport http (default http://PVPP_HOST:PVPP_PORT/graphql)")
+    p.add_argument("--strip-share", type=float, default=0.0, metavar="SHARE",
+                   help="share of households whose Shelly plugs are the outlets of one multi-outlet device "
+                        "(Pro 4PM switch:N, Shelly 4Pro relay/N)")
     add("migrate", _cmd_migrate, "apply database migrations")
     p = add("demo-data", _cmd_demo_data,
             "load the demo: Naju, two schools, families, the documented accounts and a seeded history of "

@@ -101,7 +101,7 @@ class PlugHistory:
             command = parse_command(topic, payload)
             if command is None or command[1] in self.deaf:
                 return
-            vendor, device_id, on = command
+            vendor, device_id, on, _ = command
             if self.fleet.set_relay(device_id, on):
                 confirmations.append(render_switch_state(vendor, device_id, on, ts=at))
 

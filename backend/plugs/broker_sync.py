@@ -41,9 +41,11 @@ async def sync_broker(settings: Settings) -> int | None:
     async with _LOCK:
         with _file_lock(settings.mqtt_acl_file):
             rows = await Plug.filter(unpaired_at=None, mqtt_password_hash__isnull=False).order_by("id").values(
-                "mqtt_username", "mqtt_password_hash", "vendor", "device_id")
+                "mqtt_username", "mqtt_password_hash", "vendor", "device_id", "topic_template")
+            # a multi-channel device has one account on each channel's row: written once
+            unique = {r["mqtt_username"]: r for r in rows}.values()
             accounts = [broker_auth.Account(r["mqtt_username"], r["mqtt_password_hash"], Vendor(r["vendor"]),
-                                            r["device_id"]) for r in rows]
+                                            r["device_id"], r["topic_template"]) for r in unique]
             bridge_password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else ""
             if not settings.mqtt_username or not bridge_password:
                 raise ValueError("PVPP_MQTT_USERNAME and PVPP_MQTT_PASSWORD are needed for the bridge's account")

@@ -22,6 +22,14 @@ class Plug(Model):
     household = fields.ForeignKeyField("pvpp.Household", related_name="plugs", on_delete=fields.CASCADE)
     vendor = fields.CharEnumField(Vendor, max_length=16)
     device_id = fields.CharField(max_length=64)
+    # the outlet or meter channel of a multi-channel device (0 for a single-outlet plug);
+    # each channel the household pairs is a row of its own
+    channel = fields.SmallIntField(default=0)
+    # a whole-home meter channel (Shelly EM/3EM): no switch, not a plug load
+    meter = fields.BooleanField(default=False)
+    # MQTT plugs whose topics are not the vendor default: the device's topic layout chosen at
+    # pairing (Tasmota FullTopic such as ``home/%topic%/%prefix%/``, a multi-level Gen2 prefix)
+    topic_template = fields.CharField(max_length=120, null=True)
     name = fields.CharField(max_length=40)
     paired_by = fields.ForeignKeyField("pvpp.User", related_name="paired_plugs", null=True,
                                        on_delete=fields.SET_NULL)

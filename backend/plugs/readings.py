@@ -37,7 +37,8 @@ class RejectReason(enum.StrEnum):
     REPLAYED = "replayed"              # an HTTP push batch id seen before
     BAD_TOKEN = "bad_token"            # HTTP push with a wrong plug token
     OVERSIZED = "oversized"            # payload larger than accepted
-    UNSUPPORTED_CHANNEL = "unsupported_channel"  # a second outlet/meter (switch:1, relay/1, emeter)
+    UNSUPPORTED_CHANNEL = "unsupported_channel"  # a channel of a paired device the household did not pair
+    TOPIC_MISMATCH = "topic_mismatch"  # a device announces a topic layout other than the one paired
 
 
 class Rejected(Exception):
@@ -71,6 +72,11 @@ class Reading:
     #: energy fed back to the grid (Gen2 ``ret_aenergy``, Tasmota ``ExportActive``), Wh;
     #: while feeding in, ``power_w`` is negative
     returned_wh: float | None = None
+    #: the outlet or meter channel of a multi-channel device (Tasmota ``Power[i]``, Shelly
+    #: ``relay/i``, ``switch:i``, ``emeter/i``, ``em:i``); 0 for a single-outlet plug
+    channel: int = 0
+    #: a whole-home meter channel (Shelly EM/3EM): may carry far more than a plug
+    meter: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,7 @@ class SwitchState:
     vendor: Vendor
     device_id: str
     on: bool
+    channel: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,4 +105,11 @@ class Ignored:
     topic: str
 
 
-Parsed = Reading | Availability | SwitchState | Ignored
+@dataclass(frozen=True, slots=True)
+class Several:
+    """One message carrying several channels' records (a 4-outlet strip's NotifyStatus)."""
+
+    items: tuple[Reading | SwitchState, ...]
+
+
+Parsed = Reading | Availability | SwitchState | Ignored | Several

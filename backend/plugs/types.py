@@ -207,6 +207,20 @@ class Plug:
     def device_id(self) -> str | None:
         return self.model.device_id
 
+    @visible(description="The device's outlet or meter channel, from 0 (one plug per paired channel).")
+    def channel(self) -> int:
+        return self.model.channel
+
+    @visible(description="A whole-home meter channel (Shelly EM/3EM): shown, never switched, not a plug load.")
+    def meter(self) -> bool:
+        return self.model.meter
+
+    @strawberry.field(permission_classes=[CanManageHousehold],
+                      description="The device's own topic layout chosen at pairing; null for the vendor "
+                                  "default. Parents and operators only.")
+    def topic_template(self) -> str | None:
+        return self.model.topic_template
+
     @visible()
     def paired_at(self, info: Info) -> datetime:
         return to_display(self.model.paired_at, info.context.settings.display_timezone)
@@ -315,6 +329,8 @@ class PlugPairingCode:
 @strawberry.type
 class PlugPaired:
     plug: Plug
+    plugs: list[Plug] = strawberry.field(
+        default_factory=list, description="One plug per paired channel (the first is `plug`).")
     token: str | None = strawberry.field(
         description="HTTP-push plugs only: the token the bridge sends with readings. Shown once; store it now.")
     mqtt_username: str | None = strawberry.field(

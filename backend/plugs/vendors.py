@@ -26,24 +26,29 @@ from backend.plugs.readings import (
     Reading,
     Rejected,
     RejectReason,
+    Several,
     SwitchState,
     Vendor,
 )
 
 MAX_PLUG_POWER_W = 3680.0  # 16 A x 230 V
+MAX_METER_POWER_W = 43_470.0  # a whole-home meter: 3 x 63 A x 230 V
+MAX_CHANNELS = 16
 MAX_PAYLOAD_BYTES = 4096
 MAX_FUTURE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
 BRIDGE_RPC_SRC = "pvpp-bridge"
 
+COMMAND_CHANNELS = 8  # outlets a switch command can address (Pro 4PM, Power Strip, 4CH: 4)
 SUBSCRIPTIONS: tuple[str, ...] = (
-    "tele/+/SENSOR", "tele/+/LWT", "tele/+/STATE", "stat/+/POWER", "stat/+/RESULT",
-    "shellies/+/relay/+/power", "shellies/+/relay/+/energy", "shellies/+/relay/0",
-    "shellies/+/emeter/+/power", "shellies/+/online",
-    "+/status/switch:0", "+/status/switch:1", "+/status/switch:2", "+/status/switch:3", "+/status/em:0",
-    "+/online", "+/events/rpc",
+    "tele/+/SENSOR", "tele/+/LWT", "tele/+/STATE", "stat/+/+",
+    "shellies/+/relay/+", "shellies/+/relay/+/power", "shellies/+/relay/+/energy",
+    "shellies/+/emeter/+/power", "shellies/+/emeter/+/total", "shellies/+/emeter/+/total_returned",
+    "shellies/+/online", "+/status/+", "+/online", "+/events/rpc",
 )
-COMMAND_SUBSCRIPTIONS: tuple[str, ...] = ("cmnd/+/POWER", "shellies/+/relay/0/command", "+/rpc")
+COMMAND_SUBSCRIPTIONS: tuple[str, ...] = (
+    "cmnd/+/POWER", *(f"cmnd/+/POWER{i}" for i in range(2, COMMAND_CHANNELS + 1)),
+    "shellies/+/relay/+/command", "+/rpc")
 
 # First topic levels owned by Tasmota / Shelly Gen1; never read as a Gen2 prefix.
 _RESERVED = frozenset({"tele", "stat", "cmnd", "shellies"})
@@ -135,15 +140,39 @@ def _signed_power(value: object) -> float:
     return _power(value)
 
 
-def _channels(value: object, what: str, conv) -> object:
-    """A per-channel list or object summed (each value checked); a scalar as it is."""
+def _meter_power(value: object) -> float:
+    """A whole-home meter's signed power (import positive, export negative)."""
+    t = type(value)
+    if t is not float and t is not int:
+        raise Rejected(_R.WRONG_TYPE, f"power is {t.__name__}, not a number")
+    watts = -_num(-value, "power") if value < 0 else _num(value, "power")
+    if abs(watts) > MAX_METER_POWER_W:
+        raise Rejected(_R.SPIKE, f"power {watts} W beyond {MAX_METER_POWER_W} W")
+    return watts
+
+
+def _channels(value: object, what: str, conv) -> list | None:
+    """Tasmota per-channel values: a list, or an object by channel in its order (each value
+    checked); a scalar is one value. None when absent."""
+    if value is None:
+        return None
     t = type(value)
     if t is list or t is dict:
         values = value if t is list else list(value.values())
         if not values:
             raise Rejected(_R.WRONG_TYPE, f"{what} has no channels")
-        return sum(conv(v) for v in values)
-    return value
+        if len(values) > MAX_CHANNELS:
+            raise Rejected(_R.WRONG_TYPE, f"{what} has {len(values)} channels")
+        return [conv(v) for v in values]
+    return [conv(value)]
+
+
+def _channel_of(text: str) -> int | None:
+    """``"3"`` -> 3 for a channel index in a topic or component key; None if not one."""
+    if not text.isdigit() or len(text) > 2:
+        return None
+    n = int(text)
+    return n if n < MAX_CHANNELS else None
 
 
 def _opt(value: object, conv) -> float | None:
@@ -257,19 +286,9 @@ def _tasmota_tele(topic, device, kind, payload, received_at) -> Parsed:
         if energy is None:
             return Ignored(topic)
         energy = _obj(energy, "ENERGY")
-        # multi-channel devices send one value per channel (a list, or an object by channel):
-        # the plug is the whole device, so channels are summed, like Tasmota's scalar Total
-        power_w = _opt(_channels(energy.get("Power"), "Power", _signed_power), _signed_power)
-        counter_kwh = _opt(_channels(energy.get("Total"), "Total", lambda v: _num(v, "Total")),
-                           lambda v: _num(v, "Total"))
-        export_kwh = energy.get("ExportActive")
-        returned_wh = None if export_kwh is None or type(export_kwh) is list else _num(export_kwh, "ExportActive") * 1000.0
-        if power_w is None and counter_kwh is None:
-            raise Rejected(_R.MALFORMED, "ENERGY has neither Power nor Total")
         time = data.get("Time")
         clock = _clock_text(time) if type(time) is str else None
-        return Reading(Vendor.TASMOTA, device, received_at, power_w,
-                       None if counter_kwh is None else counter_kwh * 1000.0, False, None, clock, returned_wh)
+        return _tasmota_energy(device, energy, received_at, clock)
     if kind == "LWT":
         online = _ONLINE.get(_text(payload))
         if online is None:
@@ -280,29 +299,74 @@ def _tasmota_tele(topic, device, kind, payload, received_at) -> Parsed:
     return Ignored(topic)
 
 
+def _tasmota_energy(device: str, energy: dict, received_at: datetime, clock: datetime | None) -> Parsed:
+    """``ENERGY`` of ``tele/<t>/SENSOR``: one reading per channel.
+
+    Multi-channel devices (Shelly 2.5, Sonoff Dual R3, 4CH Pro with Tasmota) send ``Power`` as
+    a list (``[298,7,0]``) or an object by channel; ``Total`` is per channel with
+    ``SetOption129 1`` and otherwise one sum over all channels, which belongs to no channel:
+    then the channels carry power only (their energy is integrated from it)."""
+    powers = _channels(energy.get("Power"), "Power", _signed_power)
+    totals = _channels(energy.get("Total"), "Total", lambda v: _num(v, "Total"))
+    exports = _channels(energy.get("ExportActive"), "ExportActive", lambda v: _num(v, "ExportActive"))
+    if powers is None and totals is None:
+        raise Rejected(_R.MALFORMED, "ENERGY has neither Power nor Total")
+    n = max(len(v) for v in (powers, totals) if v is not None)
+
+    def at(values: list | None, i: int, scale: float = 1.0) -> float | None:
+        return None if values is None or len(values) != n else values[i] * scale
+
+    readings = []
+    for i in range(n):
+        power_w, counter_wh = at(powers, i), at(totals, i, 1000.0)
+        if power_w is None and counter_wh is None:
+            continue
+        readings.append(Reading(Vendor.TASMOTA, device, received_at, power_w, counter_wh, False, None, clock,
+                                at(exports, i, 1000.0), i))
+    if not readings:
+        raise Rejected(_R.MALFORMED, "ENERGY channels do not match")
+    return readings[0] if len(readings) == 1 else Several(tuple(readings))
+
+
+def _tasmota_relay(word: str) -> int | None:
+    """``POWER`` / ``POWER1`` -> channel 0, ``POWER2`` -> 1 …; None for anything else."""
+    if word == "POWER":
+        return 0
+    n = _channel_of(word[5:])
+    return None if not n else n - 1
+
+
 def _tasmota_stat(topic, device, kind, payload) -> Parsed:
-    if kind == "POWER":
+    if kind.startswith("POWER"):
+        channel = _tasmota_relay(kind)
+        if channel is None:
+            return Ignored(topic)
         on = _ON_OFF.get(_text(payload))
         if on is None:
             raise Rejected(_R.MALFORMED, "POWER is not ON/OFF")
-        return SwitchState(Vendor.TASMOTA, device, on)
+        return SwitchState(Vendor.TASMOTA, device, on, channel)
     if kind == "RESULT":
         return _tasmota_power_json(topic, device, payload)
     return Ignored(topic)
 
 
 def _tasmota_power_json(topic, device, payload) -> Parsed:
-    """STATE / RESULT: ``{"POWER": "ON"}`` (``POWER1`` on multi-relay devices)."""
+    """STATE / RESULT: ``{"POWER": "ON"}``, or ``POWER1``…``POWERn`` on multi-relay devices."""
     data = _obj(_json(payload), "payload")
-    value = data.get("POWER", data.get("POWER1"))
-    if value is None:
+    states = []
+    for key, value in data.items():
+        channel = _tasmota_relay(key) if key.startswith("POWER") else None
+        if channel is None:
+            continue
+        if type(value) is not str:
+            raise Rejected(_R.WRONG_TYPE, f"{key} is {type(value).__name__}")
+        on = _ON_OFF.get(value)
+        if on is None:
+            raise Rejected(_R.MALFORMED, f"{key} is not ON/OFF")
+        states.append(SwitchState(Vendor.TASMOTA, device, on, channel))
+    if not states:
         return Ignored(topic)
-    if type(value) is not str:
-        raise Rejected(_R.WRONG_TYPE, f"POWER is {type(value).__name__}")
-    on = _ON_OFF.get(value)
-    if on is None:
-        raise Rejected(_R.MALFORMED, "POWER is not ON/OFF")
-    return SwitchState(Vendor.TASMOTA, device, on)
+    return states[0] if len(states) == 1 else Several(tuple(states))
 
 
 def _shelly_gen1(topic, parts, payload, received_at) -> Parsed:
@@ -319,23 +383,46 @@ def _shelly_gen1(topic, parts, payload, received_at) -> Parsed:
                 raise Rejected(_R.MALFORMED, "online is not true/false")
             return Availability(Vendor.SHELLY_GEN1, device, online)
         return Ignored(topic)
-    if parts[2] == "emeter" or (parts[2] == "relay" and parts[3] != "0" and n == 5
-                                and parts[4] in ("power", "energy")):
-        raise Rejected(_R.UNSUPPORTED_CHANNEL, topic[:100])
-    if parts[2] != "relay" or parts[3] != "0":
+    channel = _channel_of(parts[3])
+    if channel is None or parts[2] not in ("relay", "emeter"):
         return Ignored(topic)
+    if parts[2] == "emeter":
+        return _shelly_gen1_emeter(topic, device, channel, parts[4] if n == 5 else "", payload, received_at)
     if n == 4:
         on = _SHELLY_RELAY.get(_text(payload))
         if on is None:
             raise Rejected(_R.MALFORMED, "relay state is not on/off")
-        return SwitchState(Vendor.SHELLY_GEN1, device, on)
+        return SwitchState(Vendor.SHELLY_GEN1, device, on, channel)
     if n == 5:
         if parts[4] == "power":
             return Reading(Vendor.SHELLY_GEN1, device, received_at,
-                           _power(_text_num(payload, "power")), None)
+                           _power(_text_num(payload, "power")), None, channel=channel)
         if parts[4] == "energy":
             return Reading(Vendor.SHELLY_GEN1, device, received_at,
-                           None, _text_num(payload, "energy") / 60.0)
+                           None, _text_num(payload, "energy") / 60.0, channel=channel)
+    return Ignored(topic)
+
+
+def _shelly_gen1_emeter(topic, device, channel, kind, payload, received_at) -> Parsed:
+    """Shelly EM / 3EM ``emeter/<i>/…``: ``power`` W (negative when exporting), ``total`` Wh
+    (the counter kept in flash), ``total_returned`` Wh. ``energy`` and ``returned_energy``
+    (watt-minutes since boot) are left out: one counter per series, never two bases mixed."""
+    if kind == "power":
+        text = _text(payload)
+        try:
+            value = float(text)
+        except ValueError:
+            raise Rejected(_R.MALFORMED, f"power {text[:40]!r} is not a number") from None
+        if not math.isfinite(value):
+            raise Rejected(_R.NOT_FINITE, f"power is {value}")
+        return Reading(Vendor.SHELLY_GEN1, device, received_at, _meter_power(value), None,
+                       channel=channel, meter=True)
+    if kind == "total":
+        return Reading(Vendor.SHELLY_GEN1, device, received_at, None, _text_num(payload, "total"),
+                       channel=channel, meter=True)
+    if kind == "total_returned":
+        return Reading(Vendor.SHELLY_GEN1, device, received_at, None, None, returned_wh=_text_num(
+            payload, "total_returned"), channel=channel, meter=True)
     return Ignored(topic)
 
 
@@ -349,33 +436,67 @@ def _shelly_gen2(topic, device, parts, payload, received_at) -> Parsed:
         if parts[1] == "rpc":
             return Ignored(topic)  # an RPC request/response frame, not telemetry
     elif parts[1] == "status":
-        if parts[2] == "switch:0":
-            sw = _obj(_json(payload), "switch:0")
-            return _gen2_switch(topic, device, sw, received_at, None)
-        if parts[2].startswith(("switch:", "em:", "em1:", "pm1:")):
-            raise Rejected(_R.UNSUPPORTED_CHANNEL, topic[:100])
-        return Ignored(topic)
+        kind, channel = _gen2_component(parts[2])
+        if kind is None:
+            return Ignored(topic)
+        found = _gen2_record(kind, channel, device, _obj(_json(payload), parts[2]), received_at, None)
+        return Ignored(topic) if found is None else found
     elif parts[1] == "events" and parts[2] == "rpc":
         frame = _obj(_json(payload), "frame")
         if frame.get("method") not in ("NotifyStatus", "NotifyFullStatus"):
             return Ignored(topic)
         params = _obj(frame.get("params"), "params")
-        sw = params.get("switch:0")
-        if sw is None:
-            if any(k.startswith(("switch:", "em:", "em1:", "pm1:")) and type(v) is dict
-                   and ("apower" in v or "aenergy" in v or "act_power" in v) for k, v in params.items()):
-                raise Rejected(_R.UNSUPPORTED_CHANNEL, "metering of another channel")
-            return Ignored(topic)
-        sw = _obj(sw, "switch:0")
-        if sw.get("apower") is None and sw.get("aenergy") is None:
-            return _gen2_switch(topic, device, sw, received_at, None)
         ts = params.get("ts")
-        return _gen2_switch(topic, device, sw, received_at, None if ts is None else _clock_unix(ts))
+        clock = None if ts is None else _clock_unix(ts)
+        found = []
+        for key, value in params.items():
+            kind, channel = _gen2_component(key)
+            if kind is not None:
+                record = _gen2_record(kind, channel, device, _obj(value, key), received_at, clock)
+                if record is not None:
+                    found.append(record)
+        if not found:
+            return Ignored(topic)
+        return found[0] if len(found) == 1 else Several(tuple(found))
     raise Rejected(_R.UNKNOWN_TOPIC, topic[:100])
 
 
-def _gen2_switch(topic, device, sw: dict, received_at: datetime, clock: datetime | None) -> Parsed:
-    """A (possibly partial) Switch status: Reading if metered, else SwitchState / Ignored."""
+#: Gen2+ components that meter a channel: switches and power meters like a plug, energy
+#: meters (Pro 3EM ``em``/``emdata``, Pro EM ``em1``/``em1data``) as whole-home meters
+_GEN2_KINDS = frozenset({"switch", "pm1", "em", "emdata", "em1", "em1data"})
+
+
+def _gen2_component(key: str) -> tuple[str | None, int]:
+    """``"switch:2"`` -> ("switch", 2); (None, 0) for components that carry no metering."""
+    kind, _, index = key.partition(":")
+    if kind not in _GEN2_KINDS:
+        return None, 0
+    channel = _channel_of(index)
+    return (None, 0) if channel is None else (kind, channel)
+
+
+def _gen2_record(kind: str, channel: int, device: str, status: dict, received_at: datetime,
+                 clock: datetime | None) -> Reading | SwitchState | None:
+    if kind == "switch" or kind == "pm1":
+        return _gen2_switch(device, channel, status, received_at, clock)
+    if kind == "em":
+        power_w, counter_wh, returned_wh = _opt(status.get("total_act_power"), _meter_power), None, None
+    elif kind == "em1":
+        power_w, counter_wh, returned_wh = _opt(status.get("act_power"), _meter_power), None, None
+    else:  # emdata / em1data: the energy counters, Wh
+        names = ("total_act", "total_act_ret") if kind == "emdata" else ("total_act_energy", "total_act_ret_energy")
+        power_w = None
+        counter_wh = _opt(status.get(names[0]), lambda v: _num(v, names[0]))
+        returned_wh = _opt(status.get(names[1]), lambda v: _num(v, names[1]))
+    if power_w is None and counter_wh is None and returned_wh is None:
+        return None
+    return Reading(Vendor.SHELLY_GEN2, device, received_at, power_w, counter_wh, False, None, clock, returned_wh,
+                   channel, True)
+
+
+def _gen2_switch(device: str, channel: int, sw: dict, received_at: datetime,
+                 clock: datetime | None) -> Reading | SwitchState | None:
+    """A (possibly partial) Switch status: Reading if metered, else SwitchState / None."""
     output = sw.get("output")
     if output is not None and type(output) is not bool:
         raise Rejected(_R.WRONG_TYPE, f"output is {type(output).__name__}")
@@ -393,9 +514,10 @@ def _gen2_switch(topic, device, sw: dict, received_at: datetime, clock: datetime
         counter_wh = _num(total, "aenergy.total")
     if power_w is None and counter_wh is None:
         if output is None:
-            return Ignored(topic)
-        return SwitchState(Vendor.SHELLY_GEN2, device, output)
-    return Reading(Vendor.SHELLY_GEN2, device, received_at, power_w, counter_wh, False, output, clock, returned_wh)
+            return None
+        return SwitchState(Vendor.SHELLY_GEN2, device, output, channel)
+    return Reading(Vendor.SHELLY_GEN2, device, received_at, power_w, counter_wh, False, output, clock, returned_wh,
+                   channel)
 
 
 # --- HTTP push -------------------------------------------------------------------------
@@ -440,13 +562,14 @@ def _no_mqtt(vendor: Vendor) -> ValueError:
 
 
 def render_reading(vendor: Vendor, device_id: str, ts: datetime, power_w: float, counter_wh: float,
-                   tz: tzinfo, relay_on: bool = True, zone_in_time: bool = False) -> list[tuple[str, bytes]]:
+                   tz: tzinfo, relay_on: bool = True, zone_in_time: bool = False,
+                   channel: int = 0) -> list[tuple[str, bytes]]:
     """The messages a real device publishes for one measurement (what the simulator sends).
 
     Tasmota: ``tele/STATE`` then ``tele/SENSOR`` (Time in ``tz`` to the second — naive as by
     default, with its UTC offset when ``zone_in_time``, as with ``SetOption52 1`` —, Total in
     kWh to 3 decimals, Power in whole watts as with default WattRes); Shelly Gen1: power then
-    energy (whole watt-minutes); Gen2: ``status/switch:0``.
+    energy (whole watt-minutes) on ``relay/<channel>``; Gen2: ``status/switch:<channel>``.
     """
     _need_id(device_id)
     if vendor is Vendor.TASMOTA:
@@ -463,18 +586,18 @@ def render_reading(vendor: Vendor, device_id: str, ts: datetime, power_w: float,
         return [(f"tele/{device_id}/STATE", _dumps(state)),
                 (f"tele/{device_id}/SENSOR", _dumps({"Time": time, "ENERGY": energy}))]
     if vendor is Vendor.SHELLY_GEN1:
-        base = f"shellies/{device_id}/relay/0"
+        base = f"shellies/{device_id}/relay/{channel}"
         return [(f"{base}/power", f"{power_w:.2f}".encode()),
                 (f"{base}/energy", str(round(counter_wh * 60.0)).encode())]
     if vendor is Vendor.SHELLY_GEN2:
         minute_ts = int(ts.timestamp()) // 60 * 60
         per_min = round(power_w * 1000.0 / 60.0, 3)  # mWh in one minute at this power
-        status = {"id": 0, "source": "init", "output": relay_on, "apower": round(power_w, 1),
+        status = {"id": channel, "source": "init", "output": relay_on, "apower": round(power_w, 1),
                   "voltage": 230.0, "freq": 50.0, "current": round(power_w / 230.0, 3),
                   "aenergy": {"total": round(counter_wh, 3), "by_minute": [per_min] * 3,
                               "minute_ts": minute_ts},
                   "temperature": {"tC": 35.0, "tF": 95.0}}
-        return [(f"{device_id}/status/switch:0", _dumps(status))]
+        return [(f"{device_id}/status/switch:{channel}", _dumps(status))]
     raise _no_mqtt(vendor)
 
 
@@ -502,15 +625,15 @@ def render_availability(vendor: Vendor, device_id: str, online: bool) -> tuple[s
 
 
 def render_switch_state(vendor: Vendor, device_id: str, on: bool,
-                        ts: datetime | None = None) -> tuple[str, bytes]:
+                        ts: datetime | None = None, channel: int = 0) -> tuple[str, bytes]:
     """A device confirming its relay state (Gen2: a NotifyStatus frame, ``ts`` if given)."""
     _need_id(device_id)
     if vendor is Vendor.TASMOTA:
-        return f"stat/{device_id}/POWER", b"ON" if on else b"OFF"
+        return f"stat/{device_id}/{_tasmota_power_word(channel)}", b"ON" if on else b"OFF"
     if vendor is Vendor.SHELLY_GEN1:
-        return f"shellies/{device_id}/relay/0", b"on" if on else b"off"
+        return f"shellies/{device_id}/relay/{channel}", b"on" if on else b"off"
     if vendor is Vendor.SHELLY_GEN2:
-        params: dict = {"switch:0": {"id": 0, "output": on, "source": "MQTT"}}
+        params: dict = {f"switch:{channel}": {"id": channel, "output": on, "source": "MQTT"}}
         if ts is not None:
             params = {"ts": round(ts.timestamp(), 2), **params}
         frame = {"src": device_id, "dst": f"{device_id}/events", "method": "NotifyStatus",
@@ -519,16 +642,24 @@ def render_switch_state(vendor: Vendor, device_id: str, on: bool,
     raise _no_mqtt(vendor)
 
 
-def switch_command(vendor: Vendor, device_id: str, on: bool, request_id: int = 1) -> tuple[str, bytes]:
-    """The topic and payload that switch a device's relay; ValueError for HTTP-only plugs."""
+def _tasmota_power_word(channel: int) -> str:
+    return "POWER" if channel == 0 else f"POWER{channel + 1}"
+
+
+def switch_command(vendor: Vendor, device_id: str, on: bool, request_id: int = 1,
+                   channel: int = 0) -> tuple[str, bytes]:
+    """The topic and payload that switch a device's relay (outlet ``channel``); ValueError
+    for HTTP-only plugs and channels beyond :data:`COMMAND_CHANNELS`."""
     _need_id(device_id)
+    if not 0 <= channel < COMMAND_CHANNELS:
+        raise ValueError(f"channel {channel} cannot be switched")
     if vendor is Vendor.TASMOTA:
-        return f"cmnd/{device_id}/POWER", b"ON" if on else b"OFF"
+        return f"cmnd/{device_id}/{_tasmota_power_word(channel)}", b"ON" if on else b"OFF"
     if vendor is Vendor.SHELLY_GEN1:
-        return f"shellies/{device_id}/relay/0/command", b"on" if on else b"off"
+        return f"shellies/{device_id}/relay/{channel}/command", b"on" if on else b"off"
     if vendor is Vendor.SHELLY_GEN2:
         frame = {"id": request_id, "src": BRIDGE_RPC_SRC, "method": "Switch.Set",
-                 "params": {"id": 0, "on": on}}
+                 "params": {"id": channel, "on": on}}
         return f"{device_id}/rpc", _dumps(frame)
     raise ValueError(f"{vendor} has no command channel")
 
@@ -536,8 +667,8 @@ def switch_command(vendor: Vendor, device_id: str, on: bool, request_id: int = 1
 _COMMAND_WORDS = {"on": True, "1": True, "true": True, "off": False, "0": False, "false": False}
 
 
-def parse_command(topic: str, payload: bytes) -> tuple[Vendor, str, bool] | None:
-    """The device side of :func:`switch_command`: ``(vendor, device_id, on)`` or None.
+def parse_command(topic: str, payload: bytes) -> tuple[Vendor, str, bool, int] | None:
+    """The device side of :func:`switch_command`: ``(vendor, device_id, on, channel)`` or None.
 
     Never raises: anything else (toggle, queries, RPC responses, garbage) is None.
     """
@@ -546,11 +677,11 @@ def parse_command(topic: str, payload: bytes) -> tuple[Vendor, str, bool] | None
     parts = topic.split("/")
     n = len(parts)
     try:
-        if n == 3 and parts[0] == "cmnd" and parts[2].upper() == "POWER":
-            vendor, device = Vendor.TASMOTA, parts[1]
+        if n == 3 and parts[0] == "cmnd" and parts[2].upper().startswith("POWER"):
+            vendor, device, channel = Vendor.TASMOTA, parts[1], _tasmota_relay(parts[2].upper())
             on = _COMMAND_WORDS.get(payload.decode("utf-8").strip().lower())
-        elif n == 5 and parts[0] == "shellies" and parts[2:] == ["relay", "0", "command"]:
-            vendor, device = Vendor.SHELLY_GEN1, parts[1]
+        elif n == 5 and parts[0] == "shellies" and parts[2] == "relay" and parts[4] == "command":
+            vendor, device, channel = Vendor.SHELLY_GEN1, parts[1], _channel_of(parts[3])
             on = _COMMAND_WORDS.get(payload.decode("utf-8").strip())
         elif n == 2 and parts[1] == "rpc" and parts[0] not in _RESERVED:
             vendor, device = Vendor.SHELLY_GEN2, parts[0]
@@ -558,7 +689,8 @@ def parse_command(topic: str, payload: bytes) -> tuple[Vendor, str, bool] | None
             params = frame.get("params") if type(frame) is dict else None
             if frame.get("method") != "Switch.Set" or type(params) is not dict:
                 return None
-            if type(params.get("id")) is not int or params["id"] != 0:
+            channel = params.get("id")
+            if type(channel) is not int or not 0 <= channel < COMMAND_CHANNELS:
                 return None
             on = params.get("on")
             if type(on) is not bool:
@@ -567,6 +699,6 @@ def parse_command(topic: str, payload: bytes) -> tuple[Vendor, str, bool] | None
             return None
     except (ValueError, RecursionError, AttributeError):
         return None
-    if on is None or not valid_device_id(device):
+    if on is None or channel is None or not valid_device_id(device):
         return None
-    return vendor, device, on
+    return vendor, device, on, channel

@@ -48,7 +48,9 @@ def test_acl_lists_only_the_devices_own_topics():
     passwd, acl = broker_auth.render_files(accounts, "bridge", "$7$b")
     assert passwd.splitlines() == ["bridge:$7$b", "plug-1:$7$h", "plug-2:$7$h"]
     plug1 = acl.split("user plug-1\n")[1].split("\n\n")[0].splitlines()
-    assert plug1 == ["topic write tele/tasmota_a/#", "topic write stat/tasmota_a/#", "topic read cmnd/tasmota_a/#"]
+    assert plug1 == ["topic write tele/tasmota_a/#", "topic write stat/tasmota_a/#",
+                     "topic write tasmota/discovery/+/config", "topic write tasmota/discovery/+/sensors",
+                     "topic read cmnd/tasmota_a/#"]
     with pytest.raises(ValueError):
         broker_auth.render_files([broker_auth.Account("plug-3", "$7$h", Vendor.TASMOTA, "a/#")], "bridge", "$7$b")
 

@@ -2,14 +2,18 @@
 
 Pure functions, no I/O: this runs on the bridge's hot path (tens of thousands of messages
 a second), so topics are split rather than matched with regexes and a payload is decoded
-at most once. Supported formats, single-level device ids only:
+at most once. The vendors' default layouts (other layouts are mapped onto these by
+:mod:`backend.plugs.topics`); multi-channel devices give one record per channel:
 
-* Tasmota (default FullTopic ``%prefix%/%topic%/``): ``tele/<t>/SENSOR|STATE|LWT``,
-  ``stat/<t>/POWER|RESULT``; commands on ``cmnd/<t>/POWER``.
-* Shelly Gen1: ``shellies/<id>/relay/0[/power|/energy]``, ``shellies/<id>/online``;
-  commands on ``shellies/<id>/relay/0/command``. Energy is in watt-minutes.
-* Shelly Gen2/Plus (topic prefix = device id): ``<id>/status/switch:0``, ``<id>/online``,
-  ``<id>/events/rpc`` (NotifyStatus); commands are RPC frames on ``<id>/rpc``.
+* Tasmota (FullTopic ``%prefix%/%topic%/``): ``tele/<t>/SENSOR|STATE|LWT``,
+  ``stat/<t>/POWER[n]|RESULT``; per-channel ``Power``/``Total`` lists or objects; commands on
+  ``cmnd/<t>/POWER[n]``.
+* Shelly Gen1: ``shellies/<id>/relay/<n>[/power|/energy]`` (energy in watt-minutes), EM/3EM
+  ``shellies/<id>/emeter/<n>/power|total|total_returned`` (Wh), ``shellies/<id>/online``;
+  commands on ``shellies/<id>/relay/<n>/command``.
+* Shelly Gen2+ (topic prefix = device id): ``<id>/status/switch:<n>`` (``pm1``, ``em``,
+  ``emdata``, ``em1``, ``em1data``), ``<id>/online``, ``<id>/events/rpc`` (NotifyStatus);
+  commands are RPC frames on ``<id>/rpc``.
 """
 
 from __future__ import annotations

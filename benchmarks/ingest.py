@@ -202,7 +202,11 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.terminate()
-            proc.wait(15)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:  # a loaded machine: it is still draining its backlog
+                proc.kill()
+                proc.wait()
 
 
 async def _rows(dsn: str) -> int:

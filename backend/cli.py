@@ -34,6 +34,27 @@ def _cmd_mqtt_bridge(args: argparse.Namespace) -> int:
     return run_bridge_cli(get_settings())
 
 
+def _cmd_broker_sync(args: argparse.Namespace) -> int:
+    from backend.db import close_db, init_db
+    from backend.plugs.broker_sync import sync_broker
+
+    settings = get_settings()
+
+    async def sync() -> int | None:
+        await init_db(settings)
+        try:
+            return await sync_broker(settings)
+        finally:
+            await close_db()
+
+    written = asyncio.run(sync())
+    if written is None:
+        print("PVPP_MQTT_PASSWORD_FILE and PVPP_MQTT_ACL_FILE are not set: nothing to write")
+        return 1
+    print(f"broker files written: {written} plug accounts")
+    return 0
+
+
 def _cmd_simulate_plugs(args: argparse.Namespace) -> int:
     from backend.plugs.simulator import simulate_cli_main
 
@@ -41,7 +62,8 @@ def _cmd_simulate_plugs(args: argparse.Namespace) -> int:
     if args.transport == "mqtt":
         settings.mqtt_address  # noqa: B018 - a clear error when PVPP_MQTT_URL is unset
     return asyncio.run(simulate_cli_main(settings, args.households, args.seed, args.register,
-                                         args.report_interval, args.duration, args.transport, args.api_url))
+                                         args.report_interval, args.duration, args.transport, args.api_url,
+                                         args.strip_share))
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -110,6 +132,8 @@ def _build_parser() -> argparse.ArgumentParser:
     add("worker", _cmd_worker, "run the arq worker (PVPP_REDIS_URL)")
     add("mqtt-bridge", _cmd_mqtt_bridge,
         "take smart-plug readings from the MQTT broker (PVPP_MQTT_URL) into the database")
+    add("broker-sync", _cmd_broker_sync,
+        "write Mosquitto's password and ACL files from the paired plugs and reload the broker")
     p = add("simulate-plugs", _cmd_simulate_plugs,
             "publish realistic Tasmota/Shelly plug telemetry to the broker and obey switch commands, "
             "or push HTTP plugs' readings to the API (--transport http)")
@@ -125,6 +149,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         "pushPlugReadings (needs --register, which hands each plug its token)")
     p.add_argument("--api-url", default=None, metavar="URL",
                    help="GraphQL endpoint for --transport http (default http://PVPP_HOST:PVPP_PORT/graphql)")
+    p.add_argument("--strip-share", type=float, default=0.0, metavar="SHARE",
+                   help="share of households whose Shelly plugs are the outlets of one multi-outlet device "
+                        "(Pro 4PM switch:N, Shelly 4Pro relay/N)")
     add("migrate", _cmd_migrate, "apply database migrations")
     p = add("demo-data", _cmd_demo_data,
             "load the demo: Naju, two schools, families, the documented accounts and a seeded history of "

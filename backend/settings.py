@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     mqtt_version: int = Field(5, ge=4, le=5)
     mqtt_client_id: str = Field("pvpp-bridge", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     mqtt_shared_group: str = Field("", max_length=32, pattern=r"^[A-Za-z0-9_-]*$")
+    mqtt_username: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")
+    mqtt_password: SecretStr | None = None
+    mqtt_password_file: Path | None = None  # Mosquitto password_file the platform keeps
+    mqtt_acl_file: Path | None = None  # Mosquitto acl_file the platform keeps
+    mqtt_broker_pid_file: Path | None = None  # SIGHUP-ed after the files change
     electricity_price_won_per_kwh: float = Field(150.0, gt=0, le=10_000)
     tou_table_path: Path | None = None
     plug_pairing_code_ttl_seconds: int = Field(600, ge=60, le=86_400)

@@ -57,6 +57,8 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     p.add_argument("--households", type=int, default=6_000)
     p.add_argument("--report-interval", type=float, default=1.0, help="seconds between a plug's reports")
     p.add_argument("--simulators", type=int, default=2, help="simulator processes (fleet split between them)")
+    p.add_argument("--strip-share", type=float, default=0.5,
+                   help="share of households whose Shelly plugs are outlets of one multi-channel device")
     p.add_argument("--duration", type=float, default=60.0, help="measured seconds (after the warm-up)")
     p.add_argument("--warmup", type=float, default=10.0)
     p.add_argument("--reference-seconds", type=float, default=20.0)
@@ -119,7 +121,7 @@ def _simulators(opts, db_url: str, duration: float) -> list[subprocess.Popen]:
     per = max(1, opts.households // opts.simulators)
     return [subprocess.Popen([sys.executable, "-m", "backend.cli", "simulate-plugs", "--households", str(per),
                               "--seed", str(1000 + i), "--report-interval", str(opts.report_interval),
-                              "--duration", str(duration)],
+                              "--duration", str(duration), "--strip-share", str(opts.strip_share)],
                              env=_env(db_url, opts), stdout=subprocess.PIPE, text=True)
             for i in range(opts.simulators)]
 
@@ -136,7 +138,7 @@ def _published(sims: list[subprocess.Popen]) -> int:
     return total
 
 
-async def _setup(opts, db_url: str) -> int:
+async def _setup(opts, db_url: str) -> tuple[int, int]:
     from backend.db import close_db, init_db, migrate
     from backend.households.models import Household
     from backend.plugs.fleet_model import FleetModel
@@ -151,11 +153,16 @@ async def _setup(opts, db_url: str) -> int:
         await Household.bulk_create([Household(name=f"Bench {i}", invite_code=f"B{i:09d}")
                                      for i in range(per * opts.simulators)], batch_size=5_000)
         ids = list(await Household.all().order_by("id").values_list("id", flat=True))
-        plugs = 0
+        plugs = channels = 0
         for i in range(opts.simulators):
-            fleet = FleetModel(per, seed=1000 + i, report_interval_s=opts.report_interval)
+            fleet = FleetModel(per, seed=1000 + i, report_interval_s=opts.report_interval,
+                               strip_share=opts.strip_share)
             plugs += await register_fleet(fleet, ids[i * per:(i + 1) * per])
-        return plugs
+            devices: dict[str, int] = {}
+            for p in fleet.plugs:
+                devices[p.device_id] = devices.get(p.device_id, 0) + 1
+            channels += sum(n for n in devices.values() if n > 1)
+        return plugs, channels
     finally:
         await close_db()
 
@@ -193,7 +200,11 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.terminate()
-            proc.wait(15)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:  # a loaded machine: it is still draining its backlog
+                proc.kill()
+                proc.wait()
 
 
 async def _rows(dsn: str) -> int:
@@ -325,8 +336,9 @@ async def _run_on_broker(opts, scratch: str, db_url: str) -> dict:
     progress(f"broker: {opts.mqtt_url}")
     try:
         progress(f"set-up: {opts.households} households on {scratch}")
-        plugs = await _setup(opts, db_url)
-        progress(f"{plugs} plugs paired, each reporting every {opts.report_interval} s "
+        plugs, channel_plugs = await _setup(opts, db_url)
+        progress(f"{plugs} plugs paired ({channel_plugs} of them outlets of multi-channel devices), "
+                 f"each reporting every {opts.report_interval} s "
                  f"(offered load ≈ {plugs / opts.report_interval:,.0f} readings/s)")
         progress(f"reference A: minimal consumer for {opts.reference_seconds} s")
         sims = _simulators(opts, db_url, opts.reference_seconds + 5)
@@ -346,7 +358,8 @@ async def _run_on_broker(opts, scratch: str, db_url: str) -> dict:
         progress(f"  {copy['rows_per_s']:,} rows/s")
     finally:
         await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-    return {"plugs": plugs, "households": opts.households, "report_interval_s": opts.report_interval,
+    return {"plugs": plugs, "multi_channel_plugs": channel_plugs, "households": opts.households,
+            "report_interval_s": opts.report_interval,
             "broker": "private mosquitto: " + "; ".join(BROKER_CONFIG) if "PVPP_BENCH_MQTT_URL" not in os.environ
             else opts.mqtt_url,
             "simulators": opts.simulators, "minimal_consumer": drain, "end_to_end": measured, "raw_copy": copy,

@@ -411,8 +411,9 @@ FIELD_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
     # reachable only through plugs(householdId) / plug(id), i.e. by the household's members, operators
     "Plug": {
         "public": ("id", "name", "vendor", "pairedAt", "unpairedAt", "online", "lastSeenAt", "powerW", "relayOn", "lastCommand", "standby",
-                   "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly", "drAutomation"),
-        "D": ("deviceId",),  # what pairing uses: parents and operators
+                   "clockOff", "exporting", "returnedKwh", "todayKwh", "todayCoverage", "monthKwh", "monthCoverage", "hourly", "drAutomation",
+                   "channel", "meter"),
+        "D": ("deviceId", "topicTemplate"),  # what pairing uses: parents and operators
     },
 }
 #: Results, payloads and errors: every field visible to whoever receives them.
@@ -1450,9 +1451,11 @@ OPERATIONS: dict[str, Operation] = {
     "pairPlug": Operation(
         "pairPlug",
         f"mutation($code: String!, $device: String!) {{ pairPlug(code: $code, vendor: TASMOTA, deviceId: $device, "
-        f"name: \"Matrix plug\") {{ {_error_fragment('PlugPaired', 'token plug { id name }')} }} }}",
+        f"name: \"Matrix plug\", channels: [0, 1], topicTemplate: \"%topic%/%prefix%/\") {{ "
+        f"{_error_fragment('PlugPaired', 'token mqttUsername mqttPassword plug { id name } plugs { name channel }')} }} }}",
         "PlugPaired", variables=lambda ctx, t: {"code": ctx.extra["pairing_code"], "device": f"matrix-{ctx.role}"},
-        check=lambda ctx, t, v: None if v["plug"]["name"] == "Matrix plug" and v["token"] is None else f"got {v}",
+        check=lambda ctx, t, v: None if v["plug"]["name"] == "Matrix plug 1" and v["token"] is None
+        and [p["channel"] for p in v["plugs"]] == [0, 1] else f"got {v}",
         snapshot=_plug_state, prepare=_prepare_pairing_code,
     ),
     "renamePlug": Operation(
@@ -1793,7 +1796,7 @@ query Plugs($hA1: ID!, $hA2: ID!, $hB: ID!, $pA1: ID!, $pA2: ID!, $pB: ID!) {
   pA2: plug(id: $pA2) { __typename ...Plg }
   pB: plug(id: $pB) { __typename ...Plg }
 }
-fragment Plg on Plug { __typename id name vendor deviceId pairedAt unpairedAt online lastSeenAt powerW relayOn
+fragment Plg on Plug { __typename id name vendor deviceId channel meter topicTemplate pairedAt unpairedAt online lastSeenAt powerW relayOn clockOff exporting returnedKwh
   lastCommand { id on status attempts purpose createdAt sentAt finishedAt error }
   standby { watts kwhPerYear wonPerYear nightHours }
   todayKwh todayCoverage monthKwh monthCoverage drAutomation

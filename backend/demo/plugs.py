@@ -44,7 +44,7 @@ class PlugHistory:
                                 vendor_mix=DEFAULT_VENDOR_MIX, steady_households=steady)
         self.tz = ZoneInfo(settings.display_timezone)
         self.clock_at = datetime.min.replace(tzinfo=UTC)
-        self.ingestor = Ingestor(tz=settings.display_timezone, clock=lambda: self.clock_at)
+        self.ingestor = Ingestor(clock=lambda: self.clock_at)
         self.dispatcher = CommandDispatcher(confirm_s=settings.plug_command_confirm_seconds,
                                             attempts=settings.plug_command_attempts, clock=lambda: self.clock_at)
         self.deaf: set[str] = set()  # device ids that ignore commands (a failing switch)
@@ -72,7 +72,8 @@ class PlugHistory:
     def _submit(self, emissions) -> None:
         for emission in emissions:
             self.readings += 1
-            received = datetime.fromtimestamp(emission.ts, UTC) + timedelta(milliseconds=250)
+            # whole seconds, like the device's own Time: receipt and device clock agree
+            received = datetime.fromtimestamp(int(emission.ts), UTC)
             for topic, payload in messages_of(emission, self.tz):
                 self.ingestor.submit(topic, payload, received_at=received)
 
@@ -102,7 +103,7 @@ class PlugHistory:
             command = parse_command(topic, payload)
             if command is None or command[1] in self.deaf:
                 return
-            vendor, device_id, on = command
+            vendor, device_id, on, _ = command
             if self.fleet.set_relay(device_id, on):
                 confirmations.append(render_switch_state(vendor, device_id, on, ts=at))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Iterable
 from functools import partial
 
 import structlog
@@ -20,6 +21,7 @@ from backend.db import close_db, init_db
 from backend.plugs.commands import CommandDispatcher
 from backend.plugs.ingest import METRICS, Ingestor
 from backend.plugs.mqtt import MqttClient, MqttError
+from backend.plugs.topics import DISCOVERY_FILTER
 from backend.plugs.vendors import SUBSCRIPTIONS
 from backend.settings import Settings
 
@@ -27,10 +29,12 @@ log = structlog.get_logger("pvpp.plugs.bridge")
 SESSION_EXPIRY_S = 7 * 86_400
 
 
-def topic_filters(shared_group: str) -> list[str]:
+def topic_filters(shared_group: str, extra: Iterable[str] = ()) -> list[str]:
+    """The vendor defaults, Tasmota discovery and ``extra`` (the paired plugs' own layouts)."""
+    wanted = [*SUBSCRIPTIONS, DISCOVERY_FILTER, *extra]
     if not shared_group:
-        return list(SUBSCRIPTIONS)
-    return [f"$share/{shared_group}/{f}" for f in SUBSCRIPTIONS]
+        return wanted
+    return [f"$share/{shared_group}/{f}" for f in wanted]
 
 
 class Bridge:
@@ -39,25 +43,29 @@ class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         host, port = settings.mqtt_address
-        self.ingestor = Ingestor(tz=settings.display_timezone, batch_size=settings.plug_batch_size)
+        self.ingestor = Ingestor(batch_size=settings.plug_batch_size)
         self.client = MqttClient(host, port, settings.mqtt_client_id, on_message=self._on_message,
-                                 version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S)
+                                 version=settings.mqtt_version, clean_start=False, session_expiry_s=SESSION_EXPIRY_S,
+                                 username=settings.mqtt_username or None,
+                                 password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None)
         self.connected = asyncio.Event()
         self.connections = 0
+        self.subscribed: set[str] = set()  # template filters subscribed on this connection
         self.dispatcher = CommandDispatcher(confirm_s=settings.plug_command_confirm_seconds,
                                             attempts=settings.plug_command_attempts)
 
     def _on_message(self, topic: str, payload: bytes, qos: int, packet_id: int | None, dup: bool) -> None:
         ack = partial(self.client.ack, packet_id) if packet_id is not None else None
-        self.ingestor.submit(topic, payload, ack)
+        self.ingestor.submit(topic, payload, ack, dup=dup)
 
     async def _keep_connected(self, stop: asyncio.Event) -> None:
         delay = 0.2
-        filters = topic_filters(self.settings.mqtt_shared_group)
         while not stop.is_set():
             try:
                 ack = await self.client.connect()
-                await self.client.subscribe(filters, qos=1)
+                self.subscribed = set(self.ingestor.directory.template_filters())
+                await self.client.subscribe(topic_filters(self.settings.mqtt_shared_group, sorted(self.subscribed)),
+                                            qos=1)
             except (MqttError, OSError, TimeoutError) as exc:
                 log.warning("broker_unreachable", error=str(exc), retry_in_s=delay)
                 await _sleep_or_stop(stop, delay)
@@ -92,6 +100,14 @@ class Bridge:
             await self.client.disconnect()
 
 
+    async def _subscribe_new_layouts(self) -> None:
+        """A plug paired with a topic layout no other plug uses: subscribe to it now."""
+        new = set(self.ingestor.directory.template_filters()) - self.subscribed
+        if new:
+            await self.client.subscribe(topic_filters(self.settings.mqtt_shared_group, sorted(new))[-len(new):],
+                                        qos=1)
+            self.subscribed |= new
+
     async def _publish_command(self, topic: str, payload: bytes) -> None:
         await self.client.publish(topic, payload, qos=1)  # the device's state report confirms it
 
@@ -102,6 +118,7 @@ class Bridge:
             if stop.is_set() or not self.connected.is_set():
                 continue
             try:
+                await self._subscribe_new_layouts()
                 self.ingestor.directory.awaiting |= await self.dispatcher.tick(self._publish_command)
             except Exception as exc:  # noqa: BLE001 - the database or broker may be away; retry
                 log.warning("command_dispatch_failed", error=repr(exc)[:300])

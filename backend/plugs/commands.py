@@ -20,7 +20,8 @@ from backend.accounts.principal import Principal
 from backend.errors import NotAllowed, ValidationFailed
 from backend.plugs.models import CommandStatus, Plug, PlugCommand
 from backend.plugs.readings import Vendor
-from backend.plugs.vendors import switch_command
+from backend.plugs.topics import command_topic
+from backend.plugs.vendors import COMMAND_CHANNELS, switch_command
 
 UNFINISHED = (CommandStatus.PENDING, CommandStatus.SENT)
 CLAIM_BATCH = 200
@@ -33,6 +34,10 @@ def switchable(plug: Plug) -> str | None:
         return "The plug is no longer paired."
     if plug.vendor == Vendor.HTTP:
         return "This plug reports over HTTP and cannot be switched remotely."
+    if plug.meter:
+        return "This is an energy meter channel; it has no switch."
+    if plug.channel >= COMMAND_CHANNELS:
+        return f"Outlet {plug.channel + 1} of this device cannot be switched remotely."
     return None
 
 
@@ -125,7 +130,9 @@ class CommandDispatcher:
         await self.expire()
         sent: set[int] = set()
         for command, plug in await self.claim():
-            topic, payload = switch_command(plug.vendor, plug.device_id, command.switch_on, request_id=command.id)
+            topic, payload = switch_command(plug.vendor, plug.device_id, command.switch_on, request_id=command.id,
+                                            channel=plug.channel)
+            topic = command_topic(plug.vendor, plug.device_id, plug.topic_template, topic)
             await publish(topic, payload)
             sent.add(plug.id)
         return sent

@@ -181,6 +181,7 @@ class SimPlug:
         "_seg_w",
         "_segs",
         "_t",
+        "channel",
         "counter_wh",
         "device_id",
         "household",
@@ -200,6 +201,7 @@ class SimPlug:
                  key: int) -> None:
         self.vendor = vendor
         self.device_id = device_id
+        self.channel = 0                      # the outlet of a multi-outlet device (a power strip)
         self.kind = kind
         self.household = household
         self.index = index                    # position in FleetModel.plugs
@@ -540,6 +542,7 @@ class FleetModel:
                  reset_rate_per_day: float = RESET_RATE_PER_DAY,
                  offline_rate_per_day: float = OFFLINE_RATE_PER_DAY,
                  duplicate_rate: float = DUPLICATE_RATE,
+                 strip_share: float = 0.0,
                  steady_households: Collection[int] = ()) -> None:
         if households < 0:
             raise ValueError("households must be >= 0")
@@ -560,10 +563,13 @@ class FleetModel:
         self.steady_households = frozenset(steady_households)
         self.plugs: list[SimPlug] = []
         self._by_id: dict[str, SimPlug] = {}
+        self._by_channel: dict[tuple[str, int], SimPlug] = {}  # only with multi-outlet devices
         self._profiles: list[tuple[float, ...]] = []
         self._heap: list[int] = []
         self._now: float | None = None
         self._build(households, seed, lo, hi, mix, report_interval_s)
+        if strip_share > 0:
+            self._make_strips(seed, strip_share)
         if len(self.plugs) > MAX_PLUGS:
             raise ValueError(f"at most {MAX_PLUGS} plugs")
 
@@ -601,6 +607,26 @@ class FleetModel:
                 self.plugs.append(plug)
                 self._by_id[plug.device_id] = plug
 
+    def _make_strips(self, seed: int, share: float) -> None:
+        """In ``share`` of the households, the Shelly plugs of one vendor become the outlets
+        (channels 0-3) of one multi-outlet device: a Pro 4PM / Plus 2PM (Gen2, ``switch:N``)
+        or a Shelly 4Pro / 2.5 (Gen1, ``relay/N``)."""
+        rng = random.Random(seed ^ 0x57_121B)
+        by_home: dict[tuple[int, Vendor], list[SimPlug]] = {}
+        for plug in self.plugs:
+            if plug.vendor in (Vendor.SHELLY_GEN1, Vendor.SHELLY_GEN2):
+                by_home.setdefault((plug.household, plug.vendor), []).append(plug)
+        for (_, vendor), plugs in by_home.items():
+            if len(plugs) < 2 or rng.random() >= share:
+                continue
+            device_id = ("shellypro4pm-" if vendor is Vendor.SHELLY_GEN2 else "shelly4pro-") + \
+                plugs[0].device_id.rsplit("-", 1)[1].lower()
+            for channel, plug in enumerate(plugs[:4]):
+                del self._by_id[plug.device_id]
+                plug.device_id, plug.channel = device_id, channel
+            self._by_id[device_id] = plugs[0]
+        self._by_channel = {(p.device_id, p.channel): p for p in self.plugs}
+
     def _new_id(self, rng: random.Random, vendor: Vendor) -> str:
         while True:
             mac = rng.choice(ESPRESSIF_OUIS) + f"{rng.getrandbits(24):06X}"
@@ -622,13 +648,15 @@ class FleetModel:
         """The time of the last :meth:`advance`, or None before the first."""
         return self._now
 
-    def plug(self, device_id: str) -> SimPlug | None:
+    def plug(self, device_id: str, channel: int = 0) -> SimPlug | None:
+        if channel or self._by_channel:
+            return self._by_channel.get((device_id, channel))
         return self._by_id.get(device_id)
 
-    def set_relay(self, device_id: str, on: bool) -> bool:
+    def set_relay(self, device_id: str, on: bool, channel: int = 0) -> bool:
         """Switch a plug's relay as of the last ``advance``. False for an unknown id or an
         offline plug (the command never reaches it); True when obeyed."""
-        plug = self._by_id.get(device_id)
+        plug = self.plug(device_id, channel)
         if plug is None or not plug.online:
             return False
         if self._now is not None:

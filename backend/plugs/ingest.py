@@ -11,25 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
 from tortoise.transactions import in_transaction
 
-from backend.plugs import commands, store
+from backend.plugs import commands, store, topics
+from backend.plugs.clock import DeviceClocks, Placement
 from backend.plugs.models import Plug
+from backend.plugs.topics import TopicMap
 from backend.plugs.readings import (
     Availability,
     Ignored,
     Reading,
     Rejected,
     RejectReason,
+    Several,
     SwitchState,
     Vendor,
 )
@@ -44,17 +46,31 @@ REJECTS = PromCounter("pvpp_plug_rejects_total", "Plug messages or readings reje
 FLUSH_ERRORS = PromCounter("pvpp_plug_flush_errors_total", "Failed batch writes (retried).", registry=METRICS)
 
 Ack = Callable[[], None]
+RECENT_PER_DEVICE = 32  # values of a device's latest receipt-timed readings kept for idempotency
+RESEND_WINDOW = timedelta(seconds=5)  # a device re-sending an unacknowledged message does so sooner
+REDELIVERY_LOOKBACK = timedelta(minutes=15)
+EXPORT_NOISE_W = 1.0  # a plug reading a little below 0 W is idle, not feeding in
+_DIRECTORY_COLUMNS = ("id", "vendor", "device_id", "channel", "unpaired_at", "changed_at", "online", "relay_on",
+                      "clock_offset_min", "clock_off", "meter", "topic_template")
 
 
 class DeviceDirectory:
-    """Maps (vendor, device id) to the active pairing's plug id, from the ``plug`` table.
+    """Maps (vendor, device id, channel) to the active pairing's plug id, from the ``plug``
+    table; each channel of a multi-channel device the household paired is a plug of its own.
 
     Refreshed incrementally by ``changed_at``; a miss is checked against the database at
     most every ``miss_ttl`` seconds per device, so a plug paired a moment ago is found."""
 
     def __init__(self, miss_ttl: float = 5.0) -> None:
-        self.active: dict[tuple[str, str], int] = {}
-        self.unpaired: set[tuple[str, str]] = set()
+        self.active: dict[tuple[str, str, int], int] = {}
+        self.unpaired: set[tuple[str, str, int]] = set()
+        #: (vendor, device id) -> {channel: plug id} of the device's active pairings
+        self.devices: dict[tuple[str, str], dict[int, int]] = {}
+        #: plugs paired with their own topic layout: plug id -> template, and the topic map
+        self.templates: dict[int, str | None] = {}
+        self.topics = TopicMap()
+        #: Tasmota device id -> its LWT words (from its discovery config) -> Online / Offline
+        self.lwt: dict[str, dict[bytes, bytes]] = {}
         self._since: datetime | None = None
         self._misses: dict[tuple[str, str], float] = {}
         self.miss_ttl = miss_ttl
@@ -67,7 +83,7 @@ class DeviceDirectory:
         query = Plug.all().order_by("changed_at")
         if self._since is not None:
             query = query.filter(changed_at__gte=self._since)
-        rows = await query.values("id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on")
+        rows = await query.values(*_DIRECTORY_COLUMNS)
         for row in rows:
             self._apply(row)
             self._since = row["changed_at"]
@@ -79,33 +95,85 @@ class DeviceDirectory:
                 self.state.pop((row["id"], kind), None)
             else:
                 self.state[(row["id"], kind)] = row[column]
-        key = (str(row["vendor"]), row["device_id"])
+        if "clock_off" in row:
+            self.state[(row["id"], "clock")] = (row["clock_offset_min"], row["clock_off"])
+        if row.get("meter"):
+            self.state[(row["id"], "meter")] = True
+        device = (str(row["vendor"]), row["device_id"])
+        channel = row.get("channel") or 0
+        key = (*device, channel)
         if row["unpaired_at"] is None:
             self.active[key] = row["id"]
+            self.devices.setdefault(device, {})[channel] = row["id"]
             self.unpaired.discard(key)
+            template = row.get("topic_template")
+            if template is not None or row["id"] in self.templates:
+                self.templates[row["id"]] = template
+                self.topics.add(Vendor(device[0]), device[1], template)
         elif self.active.get(key) in (None, row["id"]):
             self.active.pop(key, None)
+            channels = self.devices.get(device)
+            if channels is not None:
+                channels.pop(channel, None)
+                if not channels:
+                    del self.devices[device]
             self.unpaired.add(key)
 
-    def lookup(self, vendor: str, device_id: str) -> int | RejectReason:
-        key = (vendor, device_id)
+    def lookup(self, vendor: str, device_id: str, channel: int = 0) -> int | RejectReason:
+        """The plug of one channel; a channel of a paired device that the household did not
+        pair is ``unsupported_channel``."""
+        key = (vendor, device_id, channel)
         plug_id = self.active.get(key)
         if plug_id is not None:
             return plug_id
+        if (vendor, device_id) in self.devices:
+            return RejectReason.UNSUPPORTED_CHANNEL
         return RejectReason.UNPAIRED if key in self.unpaired else RejectReason.UNKNOWN_DEVICE
 
-    async def lookup_or_load(self, vendor: str, device_id: str) -> int | RejectReason:
-        found = self.lookup(vendor, device_id)
-        if isinstance(found, int):
+    def resolve(self, parsed) -> list[int] | RejectReason:
+        """The plugs a record is for: one channel's, or every channel's (availability)."""
+        if isinstance(parsed, Availability):
+            channels = self.devices.get((parsed.vendor.value, parsed.device_id))
+            if channels:
+                return list(channels.values())
+            return self.lookup(parsed.vendor.value, parsed.device_id)
+        found = self.lookup(parsed.vendor.value, parsed.device_id, parsed.channel)
+        return [found] if isinstance(found, int) else found
+
+    def template_filters(self) -> list[str]:
+        """Subscriptions for the topic layouts the paired plugs were given."""
+        vendors = {}
+        for (vendor, device_id), channels in self.devices.items():
+            for plug_id in channels.values():
+                template = self.templates.get(plug_id)
+                if template is not None:
+                    vendors[(Vendor(vendor), template)] = True
+        return topics.filters(vendors)
+
+    def lwt_payload(self, topic: str, payload: bytes) -> bytes:
+        """A Tasmota LWT in the words its discovery config announced, as Online / Offline
+        (the default words always win, so an announced word cannot turn them around)."""
+        words = self.lwt.get(topic[5:-4]) if topic.startswith("tele/") else None
+        if words is None or payload in (b"Online", b"Offline"):
+            return payload
+        return words.get(payload, payload)
+
+    def any_plug(self, vendor: str, device_id: str) -> int | None:
+        channels = self.devices.get((vendor, device_id))
+        return None if not channels else next(iter(channels.values()))
+
+    async def resolve_or_load(self, parsed) -> list[int] | RejectReason:
+        found = self.resolve(parsed)
+        if not isinstance(found, RejectReason) or found is RejectReason.UNSUPPORTED_CHANNEL:
             return found
+        vendor, device_id = parsed.vendor.value, parsed.device_id
         key, now = (vendor, device_id), time.monotonic()
         if now - self._misses.get(key, -1e9) < self.miss_ttl:
             return found
         self._misses[key] = now
-        for row in await Plug.filter(vendor=vendor, device_id=device_id).order_by("id").values(
-                "id", "vendor", "device_id", "unpaired_at", "changed_at", "online", "relay_on"):
+        for row in await Plug.filter(vendor=vendor, device_id=device_id).order_by("id").values(*_DIRECTORY_COLUMNS):
             self._apply(row)
-        return self.lookup(vendor, device_id)
+        return self.resolve(parsed)
 
 
 @dataclass
@@ -114,6 +182,11 @@ class Batch:
     rejects: Counter = field(default_factory=Counter)
     availability: dict[int, tuple[bool, datetime]] = field(default_factory=dict)
     relays: dict[int, tuple[bool, datetime]] = field(default_factory=dict)
+    clocks: dict[int, tuple[int | None, bool | None, datetime]] = field(default_factory=dict)
+    exports: dict[int, tuple[bool, float | None, datetime]] = field(default_factory=dict)
+    meters: set[int] = field(default_factory=set)  # plugs that sent whole-home meter readings
+    #: (row index, plug id, counter, received at) of redelivered readings to check against storage
+    dup_checks: list[tuple[int, int, float | None, float | None, datetime]] = field(default_factory=list)
     acks: list[Ack] = field(default_factory=list)
     pending_lookups: list = field(default_factory=list)
 
@@ -131,7 +204,7 @@ class FlushResult:
 def _vendor_of_topic(topic: str) -> str:
     """A best guess of the vendor for counting rejects of unparseable messages."""
     head = topic.split("/", 1)[0]
-    if head in ("tele", "stat", "cmnd"):
+    if head in ("tele", "stat", "cmnd", "tasmota"):
         return Vendor.TASMOTA.value
     if head == "shellies":
         return Vendor.SHELLY_GEN1.value
@@ -141,10 +214,10 @@ def _vendor_of_topic(topic: str) -> str:
 class Ingestor:
     """Buffers parsed messages and writes them in batches (see the module docstring)."""
 
-    def __init__(self, *, tz: str = "Asia/Seoul", batch_size: int = 5_000, flush_interval: float = 0.2,
+    def __init__(self, *, batch_size: int = 5_000, flush_interval: float = 0.2,
                  directory: DeviceDirectory | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.tz = ZoneInfo(tz)
+        self.clocks = DeviceClocks(seed=self._stored_offset)
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.directory = directory or DeviceDirectory()
         self.clock = clock
@@ -153,10 +226,14 @@ class Ingestor:
         self._lock = asyncio.Lock()
         self._full = asyncio.Event()
         self._last_stamp = datetime.min.replace(tzinfo=UTC)
+        self._recent: dict[tuple, deque] = {}
 
     # -- intake -----------------------------------------------------------------------------
-    def submit(self, topic: str, payload: bytes, ack: Ack | None = None, received_at: datetime | None = None) -> None:
-        """Take one MQTT message; never raises for bad input (it is counted instead)."""
+    def submit(self, topic: str, payload: bytes, ack: Ack | None = None, received_at: datetime | None = None,
+               dup: bool = False) -> None:
+        """Take one MQTT message; never raises for bad input (it is counted instead).
+
+        ``dup`` is the MQTT DUP flag: the broker is sending it again (see :meth:`_redelivered`)."""
         MESSAGES.inc()
         self.totals["messages"] += 1
         if received_at is None:
@@ -167,29 +244,128 @@ class Ingestor:
                 received_at = self._last_stamp + timedelta(microseconds=1)
             self._last_stamp = received_at
         batch = self.batch
+        directory = self.directory
+        if directory.topics:  # plugs paired with their own topic layout
+            topic = directory.topics.canonical(topic)
         try:
-            parsed = parse_mqtt(topic, payload, received_at, self.tz)
+            if topic.startswith("tasmota/"):
+                self._discovery(topic, payload)
+                parsed = Ignored(topic)
+            else:
+                if directory.lwt and topic.endswith("/LWT"):
+                    payload = directory.lwt_payload(topic, payload)
+                parsed = parse_mqtt(topic, payload, received_at)
         except Rejected as exc:
             batch.rejects[(_vendor_of_topic(topic), exc.reason.value)] += 1
         except Exception as exc:  # a parser bug must not take the bridge down  # noqa: BLE001
             log.error("parser_failed", topic=topic[:200], error=repr(exc))
             batch.rejects[(_vendor_of_topic(topic), RejectReason.MALFORMED.value)] += 1
         else:
-            if not isinstance(parsed, Ignored):
-                found = self.directory.lookup(parsed.vendor.value, parsed.device_id)
-                if isinstance(found, int):
-                    self._take(batch, found, parsed, received_at)
-                else:
-                    batch.pending_lookups.append((parsed, received_at))
+            if type(parsed) is Several:
+                placed = None  # one device clock per message, placed once for all its channels
+                for item in parsed.items:
+                    if type(item) is Reading and item.clock is not None and placed is None:
+                        placed = self.clocks.place((item.vendor, item.device_id), item.clock, received_at)
+                    self._accept(batch, item, received_at, dup, placed)
+            elif not isinstance(parsed, Ignored):
+                placed = None
+                if type(parsed) is Reading and parsed.clock is not None:
+                    placed = self.clocks.place((parsed.vendor, parsed.device_id), parsed.clock, received_at)
+                self._accept(batch, parsed, received_at, dup, placed)
         if ack is not None:
             batch.acks.append(ack)
         if len(batch.rows) + len(batch.acks) >= self.batch_size:
             self._full.set()
 
+    def _discovery(self, topic: str, payload: bytes) -> None:
+        """A Tasmota's retained discovery config: learn its LWT words and count a layout that
+        differs from the one chosen at pairing (its readings would not arrive)."""
+        found = topics.parse_discovery(topic, payload)
+        channels = self.directory.devices.get((Vendor.TASMOTA.value, found.topic))
+        if not channels:
+            return  # someone's other Tasmota device: not ours to read
+        self.directory.lwt[found.topic] = {found.online.encode(): b"Online", found.offline.encode(): b"Offline"}
+        if found.full_topic != self.directory.templates.get(next(iter(channels.values()))):
+            raise Rejected(RejectReason.TOPIC_MISMATCH, f"{found.topic} announces FullTopic {found.full_topic}")
+
+    def _accept(self, batch: Batch, parsed, received_at: datetime, dup: bool, placed: Placement | None) -> None:
+        check: bool | None = False
+        if type(parsed) is Reading:
+            # every reading: a copy may be timed differently from its original
+            # (receipt-timed before the device's zone offset was learned, device-timed after)
+            check = self._redelivered(parsed, received_at, dup, placed is not None and placed.device_time)
+        if check is None:
+            batch.rejects[(parsed.vendor.value, RejectReason.DUPLICATE.value)] += 1
+            return
+        found = self.directory.resolve(parsed)
+        if isinstance(found, list):
+            for plug_id in found:
+                self._take(batch, plug_id, parsed, received_at, placed, check)
+        else:
+            batch.pending_lookups.append((parsed, received_at, placed, check))
+
+    def _stored_offset(self, key: tuple) -> int | None:
+        """The zone offset learned before (by any bridge, kept on the plug row), in minutes."""
+        plug_id = self.directory.any_plug(key[0].value, key[1])
+        if plug_id is None:
+            return None
+        known = self.directory.state.get((plug_id, "clock"))
+        return None if known is None else known[0]
+
+    def _redelivered(self, reading: Reading, received_at: datetime, dup: bool,
+                     device_timed: bool = False) -> bool | None:
+        """Idempotency by value, for readings timed by receipt (no trusted device time, so the
+        primary key cannot catch a second copy) and for copies timed differently. None: a copy
+        of one already taken — the broker re-sending it (DUP) with the same values as one of the
+        device's recent readings, or, for a receipt-timed reading, the device re-sending it
+        (same counter and values within ``RESEND_WINDOW``; the broker forwards a device's own
+        retry as a new message). A device-timed reading is never judged by that window: its
+        re-send carries the same device time and the primary key catches it, while a device
+        whose clock runs fast (a simulation) may report an idle counter many times a second.
+        True: a DUP beyond that memory (e.g. after a restart), checked at the flush against this
+        batch and the stored readings in one query. Normal traffic has no DUPs, so the hot path
+        never queries."""
+        key = (reading.vendor, reading.device_id, reading.channel)
+        signature = (reading.counter_wh, reading.power_w, reading.returned_wh)
+        recent = self._recent.get(key)
+        if recent is None:
+            recent = self._recent[key] = deque(maxlen=RECENT_PER_DEVICE)
+        else:
+            if dup:
+                if signature in (sig for sig, _ in recent):
+                    return None
+            elif reading.counter_wh is not None and not device_timed:  # a steady power alone may repeat
+                for sig, at in reversed(recent):  # newest first: usually one look
+                    if received_at - at > RESEND_WINDOW:
+                        break
+                    if sig == signature:
+                        return None
+        recent.append((signature, received_at))
+        return dup
+
     @staticmethod
-    def _take(batch: Batch, plug_id: int, parsed, received_at: datetime) -> None:
+    def _take(batch: Batch, plug_id: int, parsed, received_at: datetime, placed: Placement | None = None,
+              check: bool = False) -> None:
         if isinstance(parsed, Reading):
-            batch.rows.append(store.StoredRow(plug_id, parsed.ts, parsed.power_w, parsed.counter_wh, received_at))
+            if check:
+                batch.dup_checks.append((len(batch.rows), plug_id, parsed.counter_wh, parsed.power_w, received_at))
+            ts, power_w = parsed.ts, parsed.power_w
+            if placed is not None:
+                ts = placed.ts
+                batch.clocks[plug_id] = (placed.offset_min, placed.off, received_at)
+            if parsed.meter:
+                batch.meters.add(plug_id)
+            if parsed.returned_wh is not None or (power_w is not None and power_w < 0):
+                # feeding in: the reading keeps consumption only (0 W), the export goes on the plug
+                exporting = power_w is not None and power_w < -EXPORT_NOISE_W
+                if power_w is None and plug_id in batch.exports:  # a returned counter alone (Shelly EM)
+                    exporting = batch.exports[plug_id][0]
+                batch.exports[plug_id] = (exporting, parsed.returned_wh, received_at)
+                if power_w is not None and power_w < 0:
+                    power_w = 0.0
+            if power_w is None and parsed.counter_wh is None:
+                return  # only the returned-energy counter: kept on the plug, not a sample
+            batch.rows.append(store.StoredRow(plug_id, ts, power_w, parsed.counter_wh, received_at))
             if parsed.relay_on is not None:
                 batch.relays[plug_id] = (parsed.relay_on, received_at)
         elif isinstance(parsed, Availability):
@@ -226,20 +402,31 @@ class Ingestor:
         batch.rejects += newer.rejects
         batch.availability.update(newer.availability)
         batch.relays.update(newer.relays)
+        batch.clocks.update(newer.clocks)
+        batch.exports.update(newer.exports)
+        batch.meters |= newer.meters
+        offset = len(batch.rows) - len(newer.rows)
+        batch.dup_checks += [(i + offset, *rest) for i, *rest in newer.dup_checks]
         batch.acks += newer.acks
         batch.pending_lookups += newer.pending_lookups
 
     async def _write(self, batch: Batch) -> FlushResult:
-        for parsed, received_at in batch.pending_lookups:
-            found = await self.directory.lookup_or_load(parsed.vendor.value, parsed.device_id)
-            if isinstance(found, int):
-                self._take(batch, found, parsed, received_at)
+        for parsed, received_at, placed, check in batch.pending_lookups:
+            found = await self.directory.resolve_or_load(parsed)
+            if isinstance(found, list):
+                for plug_id in found:
+                    self._take(batch, plug_id, parsed, received_at, placed, check)
             else:
                 batch.rejects[(parsed.vendor.value, found.value)] += 1
         batch.pending_lookups = []
         rejects = Counter(batch.rejects)
         async with in_transaction() as conn:
-            stored = await self._insert(conn, batch.rows)
+            rows = batch.rows
+            if batch.dup_checks:
+                copies = await store.already_stored(conn, batch.dup_checks, REDELIVERY_LOOKBACK)
+                copies |= _copies_in_batch(rows, batch.dup_checks)
+                rows = [row for i, row in enumerate(rows) if i not in copies]
+            stored = await self._insert(conn, rows)
             duplicates = len(batch.rows) - stored
             if duplicates:  # the database reports how many, not which: counted under vendor "*"
                 rejects[("*", RejectReason.DUPLICATE.value)] += duplicates
@@ -261,10 +448,37 @@ class Ingestor:
                     await conn.execute_many(
                         f"UPDATE plug SET {column} = {marks[0]}, {changed} = {marks[1]}, changed_at = {marks[2]} "
                         f"WHERE id = {marks[3]}", rows)
+            clock_rows = [[offset, off, at, at, plug_id] for plug_id, (offset, off, at) in batch.clocks.items()
+                          if known.get((plug_id, "clock")) != (offset, off)]
+            if clock_rows:
+                m = ("$1", "$2", "$3", "$4", "$5") if pg else ("?",) * 5
+                await conn.execute_many(
+                    f"UPDATE plug SET clock_offset_min = {m[0]}, clock_off = {m[1]}, clock_changed_at = {m[2]}, "
+                    f"changed_at = {m[3]} WHERE id = {m[4]}", clock_rows)
+            now = self.clock()
+            meter_rows = [[True, now, plug_id] for plug_id in batch.meters if not known.get((plug_id, "meter"))]
+            if meter_rows:  # a channel that sends whole-home meter readings is a meter from now on
+                m = ("$1", "$2", "$3") if pg else ("?",) * 3
+                await conn.execute_many(f"UPDATE plug SET meter = {m[0]}, changed_at = {m[1]} WHERE id = {m[2]}",
+                                        meter_rows)
+            export_rows = [[exporting, returned, exporting, at, plug_id]
+                           for plug_id, (exporting, returned, at) in batch.exports.items()
+                           if known.get((plug_id, "export")) != (exporting, returned)]
+            if export_rows:
+                m = ("$1", "$2", "$3", "$4", "$5") if pg else ("?",) * 5
+                await conn.execute_many(
+                    f"UPDATE plug SET exporting = {m[0]}, returned_wh = COALESCE({m[1]}, returned_wh), "
+                    f"feeds_in = (feeds_in OR {m[2]}), changed_at = {m[3]} WHERE id = {m[4]}", export_rows)
         for plug_id, (online, _) in batch.availability.items():
             known[(plug_id, "online")] = online
         for plug_id, (on, _) in batch.relays.items():
             known[(plug_id, "relay")] = on
+        for plug_id, (offset, off, _) in batch.clocks.items():
+            known[(plug_id, "clock")] = (offset, off)
+        for plug_id, (exporting, returned, _) in batch.exports.items():
+            known[(plug_id, "export")] = (exporting, returned)
+        for plug_id in batch.meters:
+            known[(plug_id, "meter")] = True
         return FlushResult(stored, duplicates, dict(rejects))
 
     async def _insert(self, conn, rows: list[store.StoredRow]) -> int:
@@ -305,6 +519,19 @@ class Ingestor:
     async def _ensure_partitions(self) -> None:
         async with in_transaction() as conn:
             await store.ensure_partitions(conn, self.clock().date())
+
+
+def _copies_in_batch(rows: list[store.StoredRow], checks: list[tuple]) -> set[int]:
+    """Re-sent readings whose original (same plug, counter or power) is earlier in the batch."""
+    checked = {c[0] for c in checks}
+    first: set[tuple] = set()
+    copies: set[int] = set()
+    for i, row in enumerate(rows):
+        key = (row.plug_id, "c", row.counter_wh) if row.counter_wh is not None else (row.plug_id, "p", row.power_w)
+        if i in checked and key in first:
+            copies.add(i)
+        first.add(key)
+    return copies
 
 
 class MissingPartition(Exception):

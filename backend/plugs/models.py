@@ -22,16 +22,37 @@ class Plug(Model):
     household = fields.ForeignKeyField("pvpp.Household", related_name="plugs", on_delete=fields.CASCADE)
     vendor = fields.CharEnumField(Vendor, max_length=16)
     device_id = fields.CharField(max_length=64)
+    # the outlet or meter channel of a multi-channel device (0 for a single-outlet plug);
+    # each channel the household pairs is a row of its own
+    channel = fields.SmallIntField(default=0)
+    # a whole-home meter channel (Shelly EM/3EM): no switch, not a plug load
+    meter = fields.BooleanField(default=False)
+    # MQTT plugs whose topics are not the vendor default: the device's topic layout chosen at
+    # pairing (Tasmota FullTopic such as ``home/%topic%/%prefix%/``, a multi-level Gen2 prefix)
+    topic_template = fields.CharField(max_length=120, null=True)
     name = fields.CharField(max_length=40)
     paired_by = fields.ForeignKeyField("pvpp.User", related_name="paired_plugs", null=True,
                                        on_delete=fields.SET_NULL)
     paired_at = fields.DatetimeField(auto_now_add=True)
     unpaired_at = fields.DatetimeField(null=True)
     token_hash = fields.CharField(max_length=64, null=True)
+    # MQTT plugs: the broker account issued at pairing; the password only as its Mosquitto hash
+    mqtt_username = fields.CharField(max_length=32, null=True)
+    mqtt_password_hash = fields.CharField(max_length=200, null=True)
     online = fields.BooleanField(null=True)
     online_changed_at = fields.DatetimeField(null=True)
     relay_on = fields.BooleanField(null=True)
     relay_changed_at = fields.DatetimeField(null=True)
+    # the device's clock as the bridge sees it: its zone offset (a Tasmota left at its default
+    # zone reports local time of that zone) and whether it is off (unset, or wrong by minutes)
+    clock_offset_min = fields.IntField(null=True)
+    clock_off = fields.BooleanField(null=True)
+    clock_changed_at = fields.DatetimeField(null=True)
+    # feed-in (balcony solar): exporting now, ever exported (never earns savings), the device's
+    # returned-energy counter (Gen2 ret_aenergy, Tasmota ExportActive) in Wh
+    exporting = fields.BooleanField(null=True)
+    feeds_in = fields.BooleanField(default=False)
+    returned_wh = fields.FloatField(null=True)
     # a parent's consent that DR events may switch this plug off (never a fridge without it)
     dr_automation = fields.BooleanField(default=False)
     changed_at = fields.DatetimeField(auto_now=True)

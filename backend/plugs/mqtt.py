@@ -328,8 +328,8 @@ class MqttClient:
         elif kind == PUBACK:
             (packet_id,) = struct.unpack_from("!H", body)
             entry = self._inflight.pop(packet_id, None)
-            if entry is not None and not entry[1].done():
-                entry[1].set_result(None)
+            if entry is not None and not entry[1].done():  # MQTT 5: the reason code (0x87 refused)
+                entry[1].set_result(body[2] if len(body) > 2 else 0)
             while self._window_waiters and len(self._inflight) < self._send_window:
                 waiter = self._window_waiters.popleft()
                 if not waiter.done():

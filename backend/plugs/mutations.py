@@ -6,7 +6,7 @@ with the plug's own token, which the service checks (a wrong one is ``InvalidTok
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -74,11 +74,24 @@ class PlugMutations:
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="Pair a device to the household of a pairing code (consumes the code).")
     @returns_errors
-    async def pair_plug(self, info: Info, code: str, vendor: PlugVendor, device_id: str,  # type: ignore[valid-type]
-                        name: str) -> PairPlugResult:
+    async def pair_plug(
+        self, info: Info, code: str, vendor: PlugVendor, device_id: str,  # type: ignore[valid-type]
+        name: str,
+        channels: Annotated[list[int] | None, strawberry.argument(
+            description="The device's channels that are the household's, from 0 (outlets of a strip, "
+                        "switch:N, relay/N, meter channels); one plug each. Default: [0].")] = None,
+        topic_template: Annotated[str | None, strawberry.argument(
+            description="Only when the device does not use the default topics: a Tasmota FullTopic "
+                        "(e.g. %topic%/%prefix%/) or a Shelly Gen2 MQTT prefix of several levels.")] = None,
+    ) -> PairPlugResult:
         paired = await service.pair_plug(info.context.settings, code[:64], Vendor(vendor.value), device_id[:100],
-                                         name[:200], require_principal(info))
-        return PlugPaired(plug=Plug.from_model(paired.plug), token=paired.token)
+                                         name[:200], require_principal(info),
+                                         channels=None if channels is None else channels[:32],
+                                         topic_template=None if topic_template is None else topic_template[:200])
+        return PlugPaired(plug=Plug.from_model(paired.plug), token=paired.token,
+                          plugs=[Plug.from_model(p) for p in paired.plugs],
+                          mqtt_username=paired.plug.mqtt_username if paired.mqtt_password else None,
+                          mqtt_password=paired.mqtt_password)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     @returns_errors
@@ -90,7 +103,8 @@ class PlugMutations:
                          description="End the pairing; the plug's past data stays with the household.")
     @returns_errors
     async def unpair_plug(self, info: Info, plug_id: strawberry.ID) -> PlugResult:
-        return Plug.from_model(await service.unpair_plug(require_principal(info), parse_id(plug_id, "plugId")))
+        return Plug.from_model(await service.unpair_plug(require_principal(info), parse_id(plug_id, "plugId"),
+                                                         settings=info.context.settings))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated],
                          description="A parent switches a plug on or off. The command is sent to the device and "

@@ -37,6 +37,8 @@ class RejectReason(enum.StrEnum):
     REPLAYED = "replayed"              # an HTTP push batch id seen before
     BAD_TOKEN = "bad_token"            # HTTP push with a wrong plug token
     OVERSIZED = "oversized"            # payload larger than accepted
+    UNSUPPORTED_CHANNEL = "unsupported_channel"  # a channel of a paired device the household did not pair
+    TOPIC_MISMATCH = "topic_mismatch"  # a device announces a topic layout other than the one paired
 
 
 class Rejected(Exception):
@@ -52,8 +54,8 @@ class Rejected(Exception):
 class Reading:
     """One measurement of one device.
 
-    ``ts`` is timezone-aware UTC: the device's own time when the payload carries one
-    (``device_time`` True), otherwise the time the message was received. Either of
+    ``ts`` is timezone-aware UTC: the device's own time when it is trusted (``device_time``
+    True), otherwise the time the message was received. Either of
     ``power_w`` and ``counter_wh`` may be missing (Shelly Gen1 sends them apart).
     """
 
@@ -64,6 +66,17 @@ class Reading:
     counter_wh: float | None
     device_time: bool = False
     relay_on: bool | None = None
+    #: the device's own clock, not yet trusted (naive: Tasmota ``Time`` in the device's zone;
+    #: aware: Gen2 ``ts``); the ingestor decides the reading's time (``backend.plugs.clock``)
+    clock: datetime | None = None
+    #: energy fed back to the grid (Gen2 ``ret_aenergy``, Tasmota ``ExportActive``), Wh;
+    #: while feeding in, ``power_w`` is negative
+    returned_wh: float | None = None
+    #: the outlet or meter channel of a multi-channel device (Tasmota ``Power[i]``, Shelly
+    #: ``relay/i``, ``switch:i``, ``emeter/i``, ``em:i``); 0 for a single-outlet plug
+    channel: int = 0
+    #: a whole-home meter channel (Shelly EM/3EM): may carry far more than a plug
+    meter: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +95,7 @@ class SwitchState:
     vendor: Vendor
     device_id: str
     on: bool
+    channel: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,4 +105,11 @@ class Ignored:
     topic: str
 
 
-Parsed = Reading | Availability | SwitchState | Ignored
+@dataclass(frozen=True, slots=True)
+class Several:
+    """One message carrying several channels' records (a 4-outlet strip's NotifyStatus)."""
+
+    items: tuple[Reading | SwitchState, ...]
+
+
+Parsed = Reading | Availability | SwitchState | Ignored | Several

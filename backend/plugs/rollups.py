@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from backend.plugs import store
+from backend.plugs.models import Plug
 from backend.plugs.rollup import hour_floor, rollup_hours
+from backend.plugs.vendors import MAX_METER_POWER_W
 
 HOUR = timedelta(hours=1)
 MAX_WIDEN = timedelta(days=7)
@@ -22,7 +24,8 @@ MAX_GAP_S = 900.0
 MAX_POWER_W = 3680.0
 
 
-async def recompute_plug(conn, plug_id: int, hours: list[datetime], now: datetime) -> int:
+async def recompute_plug(conn, plug_id: int, hours: list[datetime], now: datetime,
+                         max_power_w: float = MAX_POWER_W) -> int:
     """Recompute the hours around ``hours`` for one plug; returns rollup rows written."""
     start, end = min(hours), max(hours) + HOUR
     first = await store.neighbour(conn, plug_id, start, before=True)
@@ -35,7 +38,7 @@ async def recompute_plug(conn, plug_id: int, hours: list[datetime], now: datetim
     before = await store.neighbour(conn, plug_id, start, before=True)
     after = await store.neighbour(conn, plug_id, end, before=False)
     rollups = rollup_hours(samples, start, end, before=before, after=after,
-                           max_gap_s=MAX_GAP_S, max_power_w=MAX_POWER_W)
+                           max_gap_s=MAX_GAP_S, max_power_w=max_power_w)
     return await store.write_hours(conn, plug_id, rollups, now)
 
 
@@ -46,8 +49,12 @@ async def rollup_pending(batch: int = 500, max_batches: int | None = None) -> in
         async with in_transaction() as conn:
             marks = await store.take_dirty(conn, batch)
             now = datetime.now(UTC)
+            # a whole-home meter channel may draw far more than a plug: its counter is not a glitch
+            meters = set(await Plug.filter(id__in=list(marks), meter=True).using_db(conn)
+                         .values_list("id", flat=True)) if marks else set()
             for plug_id, hours in marks.items():
-                await recompute_plug(conn, plug_id, hours, now)
+                await recompute_plug(conn, plug_id, hours, now,
+                                     MAX_METER_POWER_W if plug_id in meters else MAX_POWER_W)
         if not marks:
             break
         done += len(marks)

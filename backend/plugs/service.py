@@ -32,10 +32,10 @@ from backend.errors import (
     ValidationFailed,
 )
 from backend.households.models import Household
-from backend.plugs import store
+from backend.plugs import broker_auth, broker_sync, store, topics
 from backend.plugs.models import PairingCode, Plug, PushBatch, RejectCount
 from backend.plugs.readings import Rejected, RejectReason, Vendor
-from backend.plugs.vendors import parse_http_item, valid_device_id
+from backend.plugs.vendors import RESERVED_PREFIXES, parse_http_item, valid_device_id
 from backend.settings import Settings
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -85,18 +85,49 @@ async def create_pairing_code(settings: Settings, principal: Principal, househol
 
 @dataclass(frozen=True)
 class Paired:
-    plug: Plug
+    plug: Plug  # the first channel's plug
     token: str | None  # only for HTTP-push plugs, shown once
+    mqtt_password: str | None = None  # only for MQTT plugs, shown once (user: plug.mqtt_username)
+    plugs: tuple[Plug, ...] = ()  # one per paired channel
+
+
+MAX_CHANNEL = 15
+
+
+def _clean_channels(vendor: Vendor, channels: Sequence[int] | None) -> list[int]:
+    """The device channels the household pairs (outlets of a strip, meter phases): 0 by default."""
+    chosen = sorted(set(channels)) if channels else [0]
+    if any(type(c) is not int or not 0 <= c <= MAX_CHANNEL for c in chosen):
+        raise ValidationFailed("channels", f"Channels are numbered 0 to {MAX_CHANNEL} (the first outlet is 0).")
+    if vendor is Vendor.HTTP and chosen != [0]:
+        raise ValidationFailed("channels", "An HTTP plug has one channel; pair each device id on its own.")
+    return chosen
+
+
+def _channel_name(name: str, channel: int, channels: list[int]) -> str:
+    if len(channels) == 1:
+        return name
+    suffix = f" {channel + 1}"
+    return name[:NAME_MAX - len(suffix)].rstrip() + suffix
 
 
 async def pair_plug(settings: Settings, code: str, vendor: Vendor, device_id: str, name: str,
-                    principal: Principal | None = None, now: datetime | None = None) -> Paired:
-    """Register ``vendor``/``device_id`` to the code's household, consuming the code."""
+                    principal: Principal | None = None, now: datetime | None = None,
+                    channels: Sequence[int] | None = None, topic_template: str | None = None) -> Paired:
+    """Register ``vendor``/``device_id`` to the code's household, consuming the code: one plug
+    per channel in ``channels`` (the outlets or meter channels that are the household's; named
+    "<name> <n>" when there are several), all sharing the device's one broker account.
+    ``topic_template`` is the device's topic layout when it is not the vendor default
+    (:mod:`backend.plugs.topics`)."""
     now = now or datetime.now(UTC)
     name = _clean_name(name)
+    chosen = _clean_channels(vendor, channels)
+    template = topics.clean_template(vendor, topic_template)
     device_id = str(device_id).strip()
     if not valid_device_id(device_id):
         raise ValidationFailed("deviceId", "A device id has 1 to 64 letters, digits or . _ : -")
+    if vendor is Vendor.SHELLY_GEN2 and device_id.lower() in RESERVED_PREFIXES:
+        raise ValidationFailed("deviceId", "This topic prefix is reserved; give the device its own prefix.")
     text = normalise_pairing_code(code)
     if len(text) != PAIRING_CODE_LENGTH or not set(text) <= set(_CROCKFORD):
         raise InvalidToken("This is not a pairing code (10 letters and digits).")
@@ -113,19 +144,33 @@ async def pair_plug(settings: Settings, code: str, vendor: Vendor, device_id: st
         if principal is not None and principal.household_id not in (None, row.household_id) \
                 and not principal.is_operator:
             raise NotAllowed("This pairing code belongs to another household.")
-        active = await Plug.filter(vendor=vendor, device_id=device_id, unpaired_at=None).using_db(conn).first()
-        if active is not None:
-            if active.household_id == row.household_id:
-                raise AlreadyExists("deviceId", "This plug is already paired to your household.")
+        # a device belongs to one household: its other channels cannot go elsewhere
+        active = await Plug.filter(vendor=vendor, device_id=device_id, unpaired_at=None).using_db(conn)
+        if any(p.household_id != row.household_id for p in active):
             raise AlreadyExists("deviceId", "This plug is paired to another household. It must be unpaired there first.")
-        plug = await Plug.create(household_id=row.household_id, vendor=vendor, device_id=device_id, name=name,
-                                 paired_by_id=row.created_by_id, paired_at=now,
-                                 token_hash=_hash(settings.signing_key, token, "plug-token") if token else None,
-                                 using_db=conn)
+        if any(p.channel in chosen for p in active):
+            raise AlreadyExists("deviceId" if chosen == [0] else "channels",
+                                "This plug is already paired to your household.")
+        plugs = []
+        for channel in chosen:
+            plugs.append(await Plug.create(
+                household_id=row.household_id, vendor=vendor, device_id=device_id, channel=channel,
+                name=_channel_name(name, channel, chosen), paired_by_id=row.created_by_id, paired_at=now,
+                topic_template=template,
+                token_hash=_hash(settings.signing_key, token, "plug-token") if token else None, using_db=conn))
+        plug = plugs[0]
         updated = await PairingCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now, plug_id=plug.id)
         if updated != 1:  # raced with another use of the same code
             raise InvalidToken("This pairing code was already used. Ask a parent for a new one.")
-    return Paired(plug, token)
+        credentials = None
+        if vendor is not Vendor.HTTP:
+            credentials = broker_auth.new_credentials(plug.id)
+            for each in plugs:  # one device, one login: every channel's row carries it
+                each.mqtt_username, each.mqtt_password_hash = credentials.username, credentials.password_hash
+                await each.save(using_db=conn, update_fields=["mqtt_username", "mqtt_password_hash"])
+    if credentials is not None:
+        await broker_sync.sync_broker(settings)
+    return Paired(plug, token, credentials.password if credentials else None, tuple(plugs))
 
 
 async def _managed_plug(principal: Principal, plug_id: int) -> Plug:
@@ -142,13 +187,17 @@ async def rename_plug(principal: Principal, plug_id: int, name: str) -> Plug:
     return plug
 
 
-async def unpair_plug(principal: Principal, plug_id: int, now: datetime | None = None) -> Plug:
-    """End the pairing; the plug's readings and rollups stay with the household."""
+async def unpair_plug(principal: Principal, plug_id: int, now: datetime | None = None,
+                      settings: Settings | None = None) -> Plug:
+    """End the pairing (its token and broker account with it); the plug's readings and
+    rollups stay with the household."""
     plug = await _managed_plug(principal, plug_id)
     if plug.unpaired_at is None:
         plug.unpaired_at = now or datetime.now(UTC)
-        plug.token_hash = None
-        await plug.save(update_fields=["unpaired_at", "token_hash", "changed_at"])
+        plug.token_hash = plug.mqtt_password_hash = None
+        await plug.save(update_fields=["unpaired_at", "token_hash", "mqtt_password_hash", "changed_at"])
+        if settings is not None and plug.mqtt_username:
+            await broker_sync.sync_broker(settings)
     return plug
 
 

@@ -41,13 +41,17 @@ KIND_NAMES = {"tv": "TV", "pc": "PC", "console": "Game console", "washing_machin
 
 
 def messages_of(emission: Emission, tz: ZoneInfo) -> list[tuple[str, bytes]]:
-    """The MQTT messages a real device would publish for one model emission."""
+    """The MQTT messages a real device would publish for one model emission.
+
+    The simulated Tasmota plugs are set up as docs/plugs.md asks (NTP, ``SetOption52 1``): their
+    ``Time`` carries its UTC offset, so the bridge may trust it like any synced device clock,
+    also when the simulation runs faster than real time."""
     plug = emission.plug
     if emission.kind is EmissionKind.AVAILABILITY:
         return [render_availability(plug.vendor, plug.device_id, emission.online)]
     ts = datetime.fromtimestamp(emission.ts, UTC)
     return render_reading(plug.vendor, plug.device_id, ts, emission.power_w, emission.counter_wh, tz,
-                          relay_on=emission.relay_on)
+                          relay_on=emission.relay_on, zone_in_time=True, channel=plug.channel)
 
 
 async def register_fleet(fleet: FleetModel, household_ids: Sequence[int], paired_at: datetime | None = None) -> int:
@@ -55,12 +59,12 @@ async def register_fleet(fleet: FleetModel, household_ids: Sequence[int], paired
     ``household_ids[i % n]``), skipping devices already paired; returns how many were paired
     now. ``paired_at`` backdates the pairing (a backfilled history). HTTP plugs need a token:
     :func:`backend.plugs.http_simulator.pair_http_plugs`."""
-    existing = set(await Plug.filter(unpaired_at=None).values_list("vendor", "device_id"))
+    existing = set(await Plug.filter(unpaired_at=None).values_list("vendor", "device_id", "channel"))
     when = {"paired_at": paired_at} if paired_at is not None else {}
     new = [Plug(household_id=household_ids[p.household % len(household_ids)], vendor=p.vendor,
-                device_id=p.device_id, name=KIND_NAMES.get(str(p.kind), str(p.kind)), **when)
-           for p in fleet.plugs if p.vendor is not Vendor.HTTP and (p.vendor, p.device_id) not in existing
-           and (str(p.vendor), p.device_id) not in existing]
+                device_id=p.device_id, channel=p.channel, name=KIND_NAMES.get(str(p.kind), str(p.kind)), **when)
+           for p in fleet.plugs if p.vendor is not Vendor.HTTP and (p.vendor, p.device_id, p.channel) not in existing
+           and (str(p.vendor), p.device_id, p.channel) not in existing]
     await Plug.bulk_create(new, batch_size=1_000)
     return len(new)
 
@@ -89,12 +93,12 @@ class Simulator:
         command = parse_command(topic, payload)
         if command is None:
             return
-        vendor, device_id, on = command
-        plug = self.fleet.plug(device_id)
-        if plug is None or plug.vendor is not vendor or not self.fleet.set_relay(device_id, on):
+        vendor, device_id, on, channel = command
+        plug = self.fleet.plug(device_id, channel)
+        if plug is None or plug.vendor is not vendor or not self.fleet.set_relay(device_id, on, channel):
             return
         self.stats.commands += 1
-        self._confirmations.append(render_switch_state(vendor, device_id, on))
+        self._confirmations.append(render_switch_state(vendor, device_id, on, channel=channel))
 
     async def run(self, stop: asyncio.Event, clock: Callable[[], float] = time.time,
                   on_tick: Callable[[SimStats], None] | None = None) -> SimStats:
@@ -143,7 +147,7 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 async def simulate_cli_main(settings, households: int, seed: int, register: bool,
                             report_interval_s: float | None, duration_s: float | None,
-                            transport: str = "mqtt", api_url: str | None = None) -> int:
+                            transport: str = "mqtt", api_url: str | None = None, strip_share: float = 0.0) -> int:
     from backend.db import close_db, init_db
     from backend.households.models import Household
     from backend.plugs import http_simulator
@@ -153,7 +157,8 @@ async def simulate_cli_main(settings, households: int, seed: int, register: bool
         print("simulate-plugs: --transport http needs --register (an HTTP plug's token comes from its pairing)")
         return 2
     mix = http_simulator.HTTP_VENDOR_MIX if http else DEFAULT_VENDOR_MIX
-    fleet = FleetModel(households, seed=seed, report_interval_s=report_interval_s, vendor_mix=mix)
+    fleet = FleetModel(households, seed=seed, report_interval_s=report_interval_s, vendor_mix=mix,
+                       strip_share=strip_share)
     tokens: dict[str, str] = {}
     if register:
         await init_db(settings)

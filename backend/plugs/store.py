@@ -211,6 +211,38 @@ async def insert_readings(conn: BaseDBAsyncClient, rows: Sequence[StoredRow]) ->
     return fresh
 
 
+async def already_stored(conn: BaseDBAsyncClient, checks: Sequence[tuple], lookback: timedelta) -> set[int]:
+    """Of ``(index, plug id, counter Wh, power W, received at)`` re-sent readings, the indexes
+    of those whose plug already has a reading with the same counter (or, without a counter, the
+    same power) received within ``lookback`` before. One query for all of them."""
+    wanted = [c for c in checks if c[2] is not None or c[3] is not None]
+    if not wanted:
+        return set()
+    plug_ids = sorted({c[1] for c in wanted})
+    lo = min(c[4] for c in wanted) - lookback
+    hi = max(c[4] for c in wanted)
+    if is_postgres(conn):
+        rows = await conn.execute_query_dict(
+            "SELECT plug_id, counter_wh, power_w, received_at FROM plug_reading WHERE plug_id = ANY($1::int[]) "
+            "AND ts >= $2 AND received_at >= $2 AND received_at < $3", [plug_ids, lo, hi])
+    else:
+        marks = ", ".join("?" * len(plug_ids))
+        rows = await conn.execute_query_dict(
+            f"SELECT plug_id, counter_wh, power_w, received_at FROM plug_reading WHERE plug_id IN ({marks}) "
+            "AND received_at >= ? AND received_at < ?", [*plug_ids, _us(lo), _us(hi)])
+    seen: dict[tuple, list[datetime]] = {}
+    for r in rows:
+        at = r["received_at"] if isinstance(r["received_at"], datetime) else _from_us(r["received_at"])
+        key = (r["plug_id"], "c", r["counter_wh"]) if r["counter_wh"] is not None else (r["plug_id"], "p", r["power_w"])
+        seen.setdefault(key, []).append(at)
+    found: set[int] = set()
+    for index, plug_id, counter_wh, power_w, received_at in wanted:
+        key = (plug_id, "c", counter_wh) if counter_wh is not None else (plug_id, "p", max(power_w, 0.0))
+        if any(received_at - lookback <= at < received_at for at in seen.get(key, ())):
+            found.add(index)
+    return found
+
+
 async def add_reject_counts(conn: BaseDBAsyncClient, day: date, counts: dict[tuple[str, str], int]) -> None:
     """Add ``{(vendor, reason): n}`` to the day's persistent reject counters."""
     if not counts:

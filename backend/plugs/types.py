@@ -207,6 +207,20 @@ class Plug:
     def device_id(self) -> str | None:
         return self.model.device_id
 
+    @visible(description="The device's outlet or meter channel, from 0 (one plug per paired channel).")
+    def channel(self) -> int:
+        return self.model.channel
+
+    @visible(description="A whole-home meter channel (Shelly EM/3EM): shown, never switched, not a plug load.")
+    def meter(self) -> bool:
+        return self.model.meter
+
+    @strawberry.field(permission_classes=[CanManageHousehold],
+                      description="The device's own topic layout chosen at pairing; null for the vendor "
+                                  "default. Parents and operators only.")
+    def topic_template(self) -> str | None:
+        return self.model.topic_template
+
     @visible()
     def paired_at(self, info: Info) -> datetime:
         return to_display(self.model.paired_at, info.context.settings.display_timezone)
@@ -231,6 +245,20 @@ class Plug:
     @visible(description="The relay's last confirmed state, if the plug reports it.")
     def relay_on(self) -> bool | None:
         return self.model.relay_on
+
+    @visible(description="The plug's clock is unset or wrong (its readings are timed by the platform); "
+                         "set NTP and the time zone on the device. Null until it has sent a timed reading.")
+    def clock_off(self) -> bool | None:
+        return self.model.clock_off
+
+    @visible(description="The plug is feeding energy back to the grid now (balcony solar); null if it never reported.")
+    def exporting(self) -> bool | None:
+        return self.model.exporting
+
+    @visible(description="Energy this plug has fed back to the grid by its own counter, kWh. A plug that "
+                         "feeds in never counts towards savings.")
+    def returned_kwh(self) -> float | None:
+        return None if self.model.returned_wh is None else self.model.returned_wh / 1000.0
 
     @visible(description="A parent allowed DR events to switch this plug off (and back on) automatically.")
     def dr_automation(self) -> bool:
@@ -301,8 +329,14 @@ class PlugPairingCode:
 @strawberry.type
 class PlugPaired:
     plug: Plug
+    plugs: list[Plug] = strawberry.field(
+        default_factory=list, description="One plug per paired channel (the first is `plug`).")
     token: str | None = strawberry.field(
         description="HTTP-push plugs only: the token the bridge sends with readings. Shown once; store it now.")
+    mqtt_username: str | None = strawberry.field(
+        default=None, description="MQTT plugs only: the user name to set in the device's MQTT settings.")
+    mqtt_password: str | None = strawberry.field(
+        default=None, description="MQTT plugs only: the device's MQTT password. Shown once; enter it now.")
 
 
 @public_type

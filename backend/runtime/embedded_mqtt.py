@@ -14,17 +14,25 @@ import signal
 import warnings
 
 
-def broker_config(port: int) -> dict:
-    return {"listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}}, "sys_interval": 0,
+def broker_config(port: int, password_file: str | None = None, acl_file: str | None = None) -> dict:
+    """Anonymous and unchecked by default (a local demo); with the platform's password and ACL
+    files (``PVPP_MQTT_PASSWORD_FILE`` / ``PVPP_MQTT_ACL_FILE``) the same accounts and rules as
+    Mosquitto (:mod:`backend.runtime.embedded_acl`)."""
+    listeners = {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}}
+    if password_file and acl_file:
+        return {"listeners": listeners, "sys_interval": 0, "plugins": {
+            "backend.runtime.embedded_acl.PlatformAuthPlugin": {"password_file": password_file},
+            "backend.runtime.embedded_acl.PlatformAclPlugin": {"acl_file": acl_file}}}
+    return {"listeners": listeners, "sys_interval": 0,
             "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]}, "topic-check": {"enabled": False}}
 
 
-async def serve(port: int) -> None:
+async def serve(port: int, password_file: str | None = None, acl_file: str | None = None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from amqtt.broker import Broker
 
-        broker = Broker(broker_config(port))
+        broker = Broker(broker_config(port, password_file, acl_file))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -38,9 +46,11 @@ async def serve(port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--password-file", help="the platform's broker password file (then no anonymous clients)")
+    parser.add_argument("--acl-file", help="the platform's broker ACL file")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(serve(args.port))
+    asyncio.run(serve(args.port, args.password_file, args.acl_file))
 
 
 if __name__ == "__main__":

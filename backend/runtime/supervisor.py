@@ -139,8 +139,11 @@ class _Supervisor:
         if not settings.mqtt_url:
             port = _free_port()
             _say(f"starting embedded MQTT broker on 127.0.0.1:{port}")
+            files = []  # the platform's accounts and ACL, when it keeps them: as on Mosquitto
+            if settings.mqtt_password_file and settings.mqtt_acl_file:
+                files = ["--password-file", str(settings.mqtt_password_file), "--acl-file", str(settings.mqtt_acl_file)]
             self.broker = subprocess.Popen(
-                [sys.executable, "-m", "backend.runtime.embedded_mqtt", "--port", str(port)],
+                [sys.executable, "-m", "backend.runtime.embedded_mqtt", "--port", str(port), *files],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=die_with_parent(), process_group=0)
             mqtt_env = {"PVPP_MQTT_URL": f"mqtt://127.0.0.1:{port}", "PVPP_MQTT_VERSION": "4"}
             # the broker says when it listens; probing its port with a bare TCP connect made

@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from tortoise import Tortoise
+from tortoise.expressions import Q
 
 from backend.plugs import store
+from backend.plugs.models import Plug
 
 MIN_COVERAGE = 0.9
 BATCH = 500
@@ -57,6 +59,13 @@ async def load_households(plugs_by_household: Mapping[int, Sequence[int]], first
     n_days = (last - first).days + 1
     start, end = min(cells), max(cells) + timedelta(hours=1)
     all_plugs = sorted({p for plugs in plugs_by_household.values() for p in plugs})
+    # a plug that feeds in (balcony solar) never counts: its low or zero draw is not a saving;
+    # nor does a whole-home meter channel (it already includes the plugs: counted twice)
+    feeding = set(await Plug.filter(Q(feeds_in=True) | Q(meter=True), id__in=all_plugs)
+                  .values_list("id", flat=True)) if all_plugs else set()
+    if feeding:
+        all_plugs = [p for p in all_plugs if p not in feeding]
+        plugs_by_household = {h: [p for p in plugs if p not in feeding] for h, plugs in plugs_by_household.items()}
     rows = await store.hours_of(Tortoise.get_connection("default"), all_plugs, start, end)
     energy: dict[int, np.ndarray] = {}
     cover: dict[int, np.ndarray] = {}

@@ -109,6 +109,7 @@ async def test_ingest_counters_duplicates_out_of_order_and_gaps(db):
     world = await build_world()
     paired = await _pair(db, world.family_a1.parent)
     plug = paired.plug
+    await Plug.filter(id=plug.id).update(clock_offset_min=540)  # its zone (KST) learned before
     clock = NOW + timedelta(hours=2, minutes=30)
     ingestor = Ingestor(clock=lambda: clock)
     await ingestor.directory.refresh()
@@ -126,9 +127,11 @@ async def test_ingest_counters_duplicates_out_of_order_and_gaps(db):
     result = await ingestor.flush()
     sensors = sum(topic.endswith("/SENSOR") for topic, _, _ in messages)  # the rest are STATE
     assert len(acks) == 2 * len(messages) + 3
-    assert result.stored == sensors and result.duplicates == sensors
+    # the second copies arrive with the same values at once: the bridge knows them (counted by
+    # vendor) or the primary key does (counted under "*")
+    assert result.stored == sensors and result.duplicates + result.rejects.get(("tasmota", "duplicate"), 0) == sensors
     rejects = await _rejects()
-    assert rejects[("*", "duplicate")] == sensors
+    assert rejects.get(("*", "duplicate"), 0) + rejects.get(("tasmota", "duplicate"), 0) == sensors
     assert rejects[("tasmota", "malformed")] == 1 and rejects[("tasmota", "unknown_device")] == 1
     assert sum(n for (v, r), n in rejects.items() if r == "unknown_topic") == 1
     # a second flush of the same readings stores nothing new
@@ -283,3 +286,16 @@ async def test_two_bridges_keep_the_relay_state_right(db):
         bridge.submit(*render_switch_state(Vendor.TASMOTA, "tasmota_SHARE1", on))
         await bridge.flush()
         assert (await Plug.get(id=plug.id)).relay_on is on
+
+
+
+async def _reading_times(plug_id: int) -> list[datetime]:
+    """The stored readings' times of one plug (last 8 days to 1 day ahead)."""
+    from tortoise import Tortoise
+
+    from backend.plugs import store
+
+    now = datetime.now(UTC)
+    samples = await store.samples_between(Tortoise.get_connection("default"), plug_id,
+                                          now - timedelta(days=8), now + timedelta(days=1))
+    return [s.ts for s in samples]

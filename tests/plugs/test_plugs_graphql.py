@@ -266,7 +266,9 @@ def _tasmota(device_id: str, start: datetime, minutes: int, watts: float, counte
 
 
 async def _ingest_three_hours(plug: Plug, hour0: datetime) -> None:
-    """120 W for hour 0, nothing in hour 1 (offline), 60 W in hour 2."""
+    """120 W for hour 0, nothing in hour 1 (offline), 60 W in hour 2 (device-timed: the plug's
+    zone offset, KST, was learned before)."""
+    await Plug.filter(id=plug.id).update(clock_offset_min=540)
     ingestor = Ingestor(clock=lambda: hour0 + timedelta(hours=3, minutes=30))
     await ingestor.directory.refresh()
     messages = _tasmota(plug.device_id, hour0, 60, 120.0, 5_000.0)

@@ -73,18 +73,13 @@ async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
     pg_name = None
     if request.param == "sqlite":
         redis_url = request.getfixturevalue("embedded_redis").url
-        # a throwaway database need not be synced to disk at each commit (a killed process still
-        # leaves every commit in the file; only a crash of the machine could lose one)
-        cfg = make_settings(var_dir=var_dir, database_url=f"sqlite://{var_dir / 'pvpp.sqlite3'}?synchronous=OFF",
-                            redis_url=redis_url)
+        cfg = make_settings(var_dir=var_dir, database_url=f"sqlite://{var_dir / 'pvpp.sqlite3'}", redis_url=redis_url)
     else:
         services.require_service("PostgreSQL", services.POSTGRES_HOST, services.POSTGRES_PORT)
         host, port = services.redis_url().split("//")[1].split("/")[0].split(":")
         services.require_service("Redis", host, int(port))
         pg_name = f"pvpp_test_{uuid.uuid4().hex[:10]}"
         await _pg_admin(f'CREATE DATABASE "{pg_name}"')
-        # a throwaway database need not wait for its WAL on disk at each commit
-        await _pg_admin(f'ALTER DATABASE "{pg_name}" SET synchronous_commit = off')
         cfg = make_settings(
             var_dir=var_dir, redis_url=services.redis_url(),
             database_url=f"postgres://{services.POSTGRES_USER}@{services.POSTGRES_HOST}:{services.POSTGRES_PORT}/{pg_name}",

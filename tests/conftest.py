@@ -34,12 +34,17 @@ TABLES = ["municipal_report", "volunteer_export", "transfer_consent", "volunteer
 BACKENDS = ["sqlite", "postgres"]
 
 
+# Fixtures that start a real server with demo data (tests/mobile): their tests share one worker.
+SHARED_BACKENDS = ("backend", "tour_backend")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With pytest-xdist's ``--dist loadgroup``, the app's tests on the shared real backend (see
-    tests/mobile/conftest.py) run in one worker, so its server and demo data are made once."""
+    """With pytest-xdist's ``--dist loadgroup``, the tests on one of the app's real backends run in
+    one worker, so that backend's server and demo data are made once."""
     for item in items:
-        if "backend" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("app-backend"))
+        shared = [name for name in SHARED_BACKENDS if name in getattr(item, "fixturenames", ())]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(f"app-{shared[0]}"))
 
 
 def make_settings(**overrides) -> Settings:

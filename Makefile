@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); PYTEST_WORKERS=0 runs the tests in this one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install venv run test schema bench clean app-libs app screenshots bench-app poppler
 
@@ -22,7 +24,7 @@ run: $(INSTALLED)
 	$(VENV)/bin/pvpp run
 
 test: $(INSTALLED) app-libs poppler
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The Kivy app's tests and screenshots draw in an offscreen SDL window through Mesa (EGL/GL).
 # Kivy's wheel bundles SDL2 but not these Debian libraries: install them when root, else say how.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -12,6 +13,17 @@ POSTGRES_PORT = int(os.environ.get("PVPP_TEST_POSTGRES_PORT", "5432"))
 POSTGRES_ADMIN_DB = os.environ.get("PVPP_TEST_POSTGRES_DB", "test")
 POSTGRES_USER = os.environ.get("PVPP_TEST_POSTGRES_USER", "postgres")
 REDIS_URL = os.environ.get("PVPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def redis_url() -> str:
+    """REDIS_URL, with the database number moved on by the pytest-xdist worker's number (gw0 -> +0,
+    gw1 -> +1, ...) so that parallel workers never flush each other's data."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return REDIS_URL
+    url = urlsplit(REDIS_URL)
+    db = int(url.path.strip("/") or 0) + int(worker[2:])
+    return urlunsplit(url._replace(path=f"/{db}"))
 
 
 def in_ci() -> bool:

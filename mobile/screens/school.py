@@ -40,7 +40,10 @@ class SchoolBoardScreen(BaseScreen):
                 "level": "SCHOOL", "scopeId": (school.get("municipality") or {}).get("id"), "period": self.period})
         except Rejected as exc:
             schools = {"problem": rejection(exc.as_dict())}
-        nominations = await client.call("Nominations", "nominations", {"schoolId": school.get("id")})
+        try:
+            nominations = await client.call("Nominations", "nominations", {"schoolId": school.get("id")})
+        except Rejected:  # a class teacher may not see the whole school's nominations
+            nominations = {"items": []}
         self.clear()
         row = Row()
         self.period_buttons = {}

@@ -93,6 +93,7 @@ class StudentsScreen(BaseScreen):
             card.add_widget(tb)
         self.reason = Field(hint_text=_("Why? (at least 10 characters)"), multiline=True)
         self.reason.height = dp(96)
+        self.reason.padding = [dp(10), dp(8)]  # after the height: the one-line field centres its text
         card.add_widget(self.reason)
         self.form_error = Para(text="", color=(0.7, 0.1, 0.1, 1))
         card.add_widget(self.form_error)

@@ -67,12 +67,14 @@ class Driver:
         start = Clock.frames_displayed
         await self.wait(lambda: Clock.frames_displayed >= start + 2, 10, "frames")
 
-    async def screenshot(self, path: Path, bottom: bool = False) -> Path:
+    async def screenshot(self, path: Path, bottom: bool = False, widget: Any = None) -> Path:
         from kivy.clock import Clock
         from kivy.core.window import Window
 
         await self.settle()
         self.screen.ids.scroll.scroll_y = 0 if bottom else 1
+        if widget is not None:
+            self.screen.ids.scroll.scroll_to(widget, animate=False)
         start = Clock.frames_displayed
         await self.wait(lambda: Clock.frames_displayed >= start + 2, 10, "frames")
         path.parent.mkdir(parents=True, exist_ok=True)

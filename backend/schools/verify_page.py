@@ -9,6 +9,7 @@ checkpoint. Malformed input is a 400 page, an unknown number a 404 page, never a
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from html import escape
 from urllib.parse import urlencode
 
@@ -147,9 +148,14 @@ async def verify_page(request: Request) -> HTMLResponse:
     return _page(lang, head + verdict + _figures(t, result.certificate.figures) + _entries(t, proofs, check), 200)
 
 
+def last_day(period_end: str) -> str:
+    """The period's last day (the figures keep the exclusive end), as the PDF prints it."""
+    return (date.fromisoformat(period_end) - timedelta(days=1)).isoformat()
+
+
 def _figures(t: dict, f: dict) -> str:
     rows = [(t["number"], f["number"]), (t["student"], certificates.masked(f["name"])), (t["school"], f["school"]),
-            (t["period"], f"{f['periodStart']} – {f['periodEnd']} ({f['periodLabel']})"),
+            (t["period"], f"{f['periodStart']} – {last_day(f['periodEnd'])} ({f['periodLabel']})"),
             (t["minutes"], t["min"].format(n=f["minutes"])),
             (t["hours"], t["hours_value"].format(h=f["hours"], c=f["carryMinutes"])),
             (t["issuer"], f["issuer"]), (t["issued"], f["issuedOn"])]

@@ -35,7 +35,7 @@ ISSUE = """mutation($s: ID!) { issueVolunteerCertificate(studentId: $s, period: 
 REPORT = """query($m: ID!, $y: Int!, $mo: Int!) { municipalReport(municipalityId: $m, year: $y, month: $mo) {
   __typename ... on MunicipalReport { pdfBase64 figures } ... on Error { message } } }"""
 CONSENT = """mutation($s: ID!) { setVolunteerTransferConsent(studentId: $s, given: true) { __typename } }"""
-EXPORT = """query($school: ID!, $class: ID) { exportVolunteerRecords(schoolId: $school, classId: $class) {
+EXPORT = """mutation($school: ID!, $class: ID) { exportVolunteerRecords(schoolId: $school, classId: $class) {
   __typename ... on VolunteerRecordsExport { csv rows withheldWithoutConsent } ... on Error { message } } }"""
 
 
@@ -56,11 +56,11 @@ def board_png(board: dict, title: str) -> bytes:
                      f"{e['pointsPerStudent']:.1f}", f"{e['deemedKwhPerStudent']:.2f}",
                      f"{(e['measuredKwhPerStudent'] or 0):.2f}"])
     with plt.rc_context({"font.family": FAMILY}):
-        fig, ax = plt.subplots(figsize=(9.5, 0.9 + 0.42 * max(len(rows), 1)))
+        fig, ax = plt.subplots(figsize=(11, 0.4 + 0.36 * (len(rows) + 2)))
         ax.axis("off")
         ax.set_title(title, loc="left", fontsize=12)
         table = ax.table(cellText=rows or [["-"] * len(header)], colLabels=header, loc="upper left",
-                         cellLoc="left", colWidths=[0.07, 0.33, 0.08, 0.11, 0.13, 0.14, 0.14])
+                         cellLoc="left", colWidths=[0.06, 0.30, 0.08, 0.10, 0.14, 0.16, 0.16])
         table.auto_set_font_size(False)
         table.set_fontsize(9)
         table.scale(1, 1.6)
@@ -128,7 +128,7 @@ def write_all(backend: Backend, out: Path) -> list[Path]:
     url = urlsplit(cert["qrPayload"])
     for name, query in (("verify-genuine.png", url.query),
                         ("verify-doctored-qr.png", f"n={cert['number']}&d={_forged_digest(cert)}")):
-        shot = page_png(f"{backend.url}{url.path}?{query}", out / name)
+        shot = page_png(f"{backend.url}{url.path}?{query}&lang=ko", out / name)
         written += [shot] if shot else []
 
     today = date.today()

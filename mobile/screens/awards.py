@@ -97,7 +97,7 @@ class AwardsScreen(BaseScreen):
         self.heading(_("Prize budgets"))
         if not self.budgets:
             self.note(_("No points budget yet: fund one to give prizes, or award an honour."))
-        grid = GridLayout(cols=2, spacing=dp(8), size_hint_y=None)
+        grid = GridLayout(cols=1, spacing=dp(8), size_hint_y=None)  # one a row: "1,000 points of 1,000 left" fits
         grid.bind(minimum_height=grid.setter("height"))
         for b in self.budgets:
             grid.add_widget(Tile(caption=b["name"], value=_("{left} of {funded} left").format(

@@ -8,17 +8,25 @@ from typing import Any
 
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.textinput import TextInput
 from kivy.uix.togglebutton import ToggleButton
 
 from mobile import formats
 from mobile.api.errors import Rejected
 from mobile.i18n import _
 from mobile.messages import rejection
-from mobile.screens.base import BaseScreen
-from mobile.widgets.common import Btn, Card, Field, Heading, Note, Para, Row
+from mobile.screens.base import BaseScreen, load_kv
+from mobile.widgets.common import Btn, Card, Heading, Note, Para, Row
 from mobile.widgets.qr import QrImage
 
 CATEGORIES = ("saving", "dr_participation", "waste_reporting", "volunteering")
+
+
+load_kv("students")
+
+
+class ReasonField(TextInput):
+    """A few lines of text (rules in ``students.kv``; a one-line Field centres its single line)."""
 
 
 def category_name(slug: str) -> str:
@@ -91,9 +99,7 @@ class StudentsScreen(BaseScreen):
             tb.slug = slug
             self.category_buttons.append(tb)
             card.add_widget(tb)
-        self.reason = Field(hint_text=_("Why? (at least 10 characters)"), multiline=True)
-        self.reason.height = dp(96)
-        self.reason.padding = [dp(10), dp(8)]  # after the height: the one-line field centres its text
+        self.reason = ReasonField(hint_text=_("Why? (at least 10 characters)"))
         card.add_widget(self.reason)
         self.form_error = Para(text="", color=(0.7, 0.1, 0.1, 1))
         card.add_widget(self.form_error)

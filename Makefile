@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist); PYTEST_WORKERS=0 runs the tests in this one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install venv run test schema bench clean app-libs app screenshots bench-app poppler
+.PHONY: install venv run test schema bench clean app-libs app screenshots bench-app poppler docs-schools
 
 install venv: $(INSTALLED)
 
@@ -57,6 +57,11 @@ app: $(INSTALLED)
 # Screenshots of every screen in Korean and English (private server with demo data) into docs/app/.
 screenshots: $(INSTALLED) app-libs
 	SDL_VIDEODRIVER=offscreen $(VENV)/bin/python -m tests.mobile.tour docs/app
+
+# docs/schools: scoreboards, certificate (and a doctored copy), its verification page, the monthly
+# report and the 1365/NEIS CSV, from the demo data through the API (the page needs Debian's chromium).
+docs-schools: $(INSTALLED) poppler
+	$(VENV)/bin/python -m tests.schools.documents docs/schools
 
 bench-app: $(INSTALLED) app-libs
 	$(VENV)/bin/pvpp bench app

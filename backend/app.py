@@ -20,6 +20,7 @@ from backend.operations.health import healthz
 from backend.operations.logs import configure_logging
 from backend.operations.metrics import MetricsMiddleware, metrics_endpoint
 from backend.photos.http import photo_file_endpoint
+from backend.schools.verify_page import verify_page
 from backend.settings import Settings, SettingsError, get_settings
 
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/ledger/checkpoint", checkpoint_endpoint),
             Route("/ledger/verifier-key", verifier_key_endpoint),
             Route("/photos/{photo_id:int}/{variant:str}", photo_file_endpoint),  # signed URLs only
+            Route("/certificates/verify", verify_page),  # what a certificate's QR code opens
         ],
         middleware=[Middleware(MetricsMiddleware)],
         exception_handlers={404: _not_found, 405: _not_found},

@@ -14,10 +14,8 @@ from backend.graphql.context import Info
 from backend.graphql.errors import NotAllowed, ValidationFailed, result_union
 from backend.graphql.permissions import Anyone, IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
-from backend.ledger import merkle
-from backend.ledger.checkpoints import latest_checkpoint
-from backend.ledger.service import leaf_hashes
 from backend.schools import certificates
+from backend.schools.proofs import entry_proofs
 from backend.schools.periods import PeriodKind, period_of
 from backend.schools.score_types import ScorePeriod
 from backend.schools.scoreboard import period_day
@@ -72,16 +70,9 @@ VerificationResult = result_union("VerificationResult", CertificateVerification,
 
 
 async def _entries(rows) -> list[CertificateEntry]:
-    cp = await latest_checkpoint()
-    hashes = await leaf_hashes(0, cp.tree_size) if cp and any(r.seq < cp.tree_size for r in rows) else []
-    out = []
-    for r in rows:
-        covered = cp is not None and r.seq < cp.tree_size
-        out.append(CertificateEntry(
-            seq=r.seq, amount=r.amount, leaf_hash=r.leaf_hash, proof_tree_size=cp.tree_size if covered else None,
-            proof_root_hash=cp.root_hash if covered else None,
-            proof_path=[h.hex() for h in merkle.inclusion_proof(hashes, r.seq)] if covered else None))
-    return out
+    proofs, _ = await entry_proofs(rows)
+    return [CertificateEntry(seq=p.seq, amount=p.amount, leaf_hash=p.leaf_hash, proof_tree_size=p.tree_size,
+                             proof_root_hash=p.root_hash, proof_path=p.path) for p in proofs]
 
 
 @strawberry.type

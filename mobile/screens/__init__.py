@@ -12,4 +12,8 @@ SCREENS = {
     "plugs": "mobile.screens.plugs:PlugsScreen",
     "staff": "mobile.screens.staff:StaffScreen",
     "counter": "mobile.screens.counter:CounterScreen",
+    "students": "mobile.screens.students:StudentsScreen",
+    "awards": "mobile.screens.awards:AwardsScreen",
+    "school_board": "mobile.screens.school:SchoolBoardScreen",
+    "school_dr": "mobile.screens.school:SchoolDrScreen",
 }

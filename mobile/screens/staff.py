@@ -58,6 +58,12 @@ class StaffScreen(RoleHomeScreen):
         for photo in queue["items"]:
             self.content.add_widget(self.photo_card(photo, types))
         self.scoreboard(board)
+        self.heading(_("School"))
+        if self.app.user.get("role") == "SCHOOL_ADMIN":
+            self.button(_("Awards"), lambda: self.app.go("awards"))
+        self.button(_("Nominations and certificates"), lambda: self.app.go("students"))
+        self.button(_("School scoreboard"), lambda: self.app.go("school_board"), tone="secondary")
+        self.button(_("Power-saving events of the school"), lambda: self.app.go("school_dr"), tone="secondary")
         self.button(_("Settings"), lambda: self.app.go("settings"), tone="secondary")
 
     def photo_card(self, photo: dict[str, Any], types: dict[str, str]) -> Card:
@@ -107,12 +113,20 @@ class StaffScreen(RoleHomeScreen):
 
     def scoreboard(self, board: dict[str, Any]) -> None:
         self.heading(_("Class scoreboard · {period}").format(period=board["period"]["label"]))
-        if not board["entries"]:
-            self.note(_("No classes yet."))
-        for entry in board["entries"]:
-            students = ngettext("{n} student", "{n} students", entry["enrolled"]).format(n=entry["enrolled"])
-            rank = "" if entry["rank"] is None else _("No. {rank}").format(rank=entry["rank"]) + " · "
-            card = Card(tint=(0.94, 0.94, 0.94, 1) if entry["suppressed"] else (1, 1, 1, 1))
-            card.add_widget(Para(text=f"{rank}{entry['name']} · {students}"))
-            card.add_widget(Note(text=score_line(entry, board["minStudents"])))
-            self.content.add_widget(card)
+        board_cards(self.content, board, _("No classes yet."))
+
+
+def board_cards(parent, board: dict[str, Any], empty: str, own_id: str | None = None) -> None:
+    """A scoreboard's groups as cards: rank, name, students and figures; ``own_id`` is tinted."""
+    if not board["entries"]:
+        parent.add_widget(Note(text=empty))
+    for entry in board["entries"]:
+        students = ngettext("{n} student", "{n} students", entry["enrolled"]).format(n=entry["enrolled"])
+        rank = "" if entry["rank"] is None else _("No. {rank}").format(rank=entry["rank"]) + " · "
+        tint = (0.94, 0.94, 0.94, 1) if entry["suppressed"] else (1, 1, 1, 1)
+        if own_id is not None and entry["groupId"] == own_id:
+            tint = (0.91, 0.97, 0.92, 1)
+        card = Card(tint=tint)
+        card.add_widget(Para(text=f"{rank}{entry['name']} · {students}"))
+        card.add_widget(Note(text=score_line(entry, board["minStudents"])))
+        parent.add_widget(card)

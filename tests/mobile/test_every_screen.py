@@ -1,6 +1,6 @@
-"""Every screen, as a student, a parent, a teacher and an officer, in Korean and in English: it loads
-against the real backend, every button and input is at least 48 dp in both directions, and no
-English source string is left on a Korean screen."""
+"""Every screen, as a student, a parent, a teacher, a school admin and an officer, in Korean and in
+English: it loads against the real backend, every button and input is at least 48 dp in both
+directions, and no English source string is left on a Korean screen."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ def test_every_screen(tour_backend: Backend, tmp_path: Path, lang: str) -> None:
             ("student", "history"), ("student", "wallet"), ("student", "coin-code"), ("student", "dr"),
             ("student", "settings"), ("student", "signin-waiting-for-consent"), ("parent", "family"),
             ("parent", "plugs"), ("parent", "dr"), ("parent", "dr-opted-out"), ("parent", "wallet"),
-            ("teacher", "staff"), ("teacher", "staff-scoreboard"), ("officer", "counter"),
+            ("teacher", "staff"), ("teacher", "staff-scoreboard"), ("teacher", "students"), ("teacher", "nominate"),
+            ("teacher", "certificate"), ("admin", "awards"), ("admin", "awards-decided"), ("admin", "school-board"),
+            ("admin", "school-dr"), ("officer", "counter"),
             ("officer", "counter-preview"), ("officer", "counter-redeemed")} <= screens
     assert not tour.small_targets, f"touch targets under 48 dp: {tour.small_targets}"
     if lang == "ko":

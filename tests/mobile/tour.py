@@ -1,9 +1,9 @@
-"""Visit every screen of the app as a student, a parent, a teacher and an officer, optionally
-writing screenshots.
+"""Visit every screen of the app as a student, a parent, a teacher, a school admin and an officer,
+optionally writing screenshots.
 
 ``python -m tests.mobile.tour docs/app`` starts a private backend (demo data), runs the tour in
 Korean and English and writes ``docs/app/<lang>-<role>-<screen>.png``; ``--staff`` writes only the
-teacher's and officer's screens, on the small demo.
+teacher's, school admin's and officer's screens, on the small demo (``--full``: the default demo).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from tests.mobile.driver import Driver, run_app
 from tests.mobile.server import FULL_DEMO, OFFICER, SMALL_DEMO, PARENT, STUDENT, STUDENT2, TEACHER, Backend
 
 SIGN_IN = {"ko": "로그인", "en": "Sign in"}
+ADMIN = ("schooladmin@demo.pvpp.kr", "demo-Admin-1!")
+NOMINATION_CATEGORY = {"ko": "saving", "en": "waste_reporting"}
 
 
 class Tour:
@@ -119,6 +121,44 @@ class Tour:
         await d.wait(lambda: all(t.texture is not None for t in thumbs), 30, "thumbnails")
         await self.shot(d, "teacher", "staff")
         await self.shot(d, "teacher", "staff-scoreboard", bottom=True)
+        d.app.go("students")
+        await d.wait(lambda: d.app.sm.current == "students" and d.screen.loaded, 30, "students")
+        await self.shot(d, "teacher", "students")
+        me = self.backend.graphql("{ me { id displayName } }", token=self.backend.token(STUDENT2))["me"]
+        card = d.screen.student_cards[me["id"]]
+        d.screen.open_form("STUDENT", me["id"], me["displayName"])
+        for tb in d.screen.category_buttons:  # one award per nominee, category and month: a category per run
+            tb.state = "down" if tb.slug == NOMINATION_CATEGORY[self.lang] else "normal"
+        d.screen.reason.text = {"ko": "한 달 동안 매일 저녁 대기전력 플러그를 뽑고 사진으로 기록했어요.",
+                                "en": "Unplugged the standby chargers every evening this month and "
+                                      "photographed it."}[self.lang]
+        await self.shot(d, "teacher", "nominate")
+        d.press({"ko": "추천 보내기", "en": "Send the nomination"}[self.lang])
+        await d.wait(lambda: d.screen.reason.parent.parent is None, 30, "the nomination sent")  # form closed
+        [w for w in card.walk() if getattr(w, "text", "") in ("확인서", "Certificate")][0].dispatch("on_release")
+        await d.wait(lambda: hasattr(card, "certificate"), 30, "certificate")
+        await self.shot(d, "teacher", "certificate", show=card)
+        await d.app.sign_out()
+
+    async def admin(self, d: Driver) -> None:
+        await self.sign_in(d, ADMIN, "staff")
+        d.press({"ko": "시상", "en": "Awards"}[self.lang])
+        await d.wait(lambda: d.app.sm.current == "awards" and d.screen.loaded, 30, "awards")
+        d.screen.budget_name.text = {"ko": "12월 절약상", "en": "December saving prize"}[self.lang]
+        d.screen.budget_amount.text = "1000"
+        d.press({"ko": "포인트 예산 만들기", "en": "Fund a points budget"}[self.lang])
+        await d.wait(lambda: d.screen.loaded and d.screen.budgets, 30, "budget")
+        await d.wait(lambda: d.screen.message.text != "", 30, "budget message")
+        card = next(iter(d.screen.nomination_cards.values()))
+        card.amount.text = "300"
+        await self.shot(d, "admin", "awards")
+        [w for w in card.walk() if getattr(w, "text", "") in ("포인트 상 주기", "Award points")][0].dispatch("on_release")
+        await d.wait(lambda: "300" in d.screen.message.text, 30, "awarded")
+        await self.shot(d, "admin", "awards-decided")
+        for name in ("school_board", "school_dr"):
+            d.app.go(name)
+            await d.wait(lambda n=name: d.app.sm.current == n and d.screen.loaded, 30, name)
+            await self.shot(d, "admin", name.replace("_", "-"))
         await d.app.sign_out()
 
     async def officer(self, d: Driver) -> None:
@@ -190,29 +230,34 @@ def run_tour(backend: Backend, lang: str, device: Path, out: Path | None) -> Tou
 
 
 def run_staff(tour: Tour, backend: Backend, device: Path) -> None:
-    """The teacher's home and the officer's counter (redeeming a code student2 made)."""
+    """The teacher's home, students (a nomination, a certificate), the school admin's awards, school
+    scoreboard and events, and the officer's counter (redeeming a code student2 made)."""
     tour.backend = backend
     give_coins(backend, STUDENT2, 1500)
     tour.redemption_code = coin_code(backend, STUDENT2, 1500)
     run_app(tour.teacher, data_dir=device / "teacher", server=backend.url, lang=tour.lang)
+    run_app(tour.admin, data_dir=device / "admin", server=backend.url, lang=tour.lang)
     run_app(tour.officer, data_dir=device / "officer", server=backend.url, lang=tour.lang)
 
 
 def main(argv: list[str]) -> int:
-    """``[out] [--staff]``: with ``--staff`` only the staff screens, on the small demo (quick)."""
-    staff_only = "--staff" in argv
-    argv = [a for a in argv if a != "--staff"]
+    """``[out] [--staff] [--full]``: with ``--staff`` only the staff screens, on the small demo (quick)
+    or with ``--full`` on the default demo (classes large enough to show their figures)."""
+    staff_only, full = "--staff" in argv, "--full" in argv
+    argv = [a for a in argv if a not in ("--staff", "--full")]
     out = Path(argv[0] if argv else "docs/app")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="pvpp-kivy-"))
     os.environ["TZ"] = "Asia/Seoul"  # times as a phone in Korea shows them
     time.tzset()
     with tempfile.TemporaryDirectory() as tmp:
-        backend = Backend(Path(tmp) / "server").setup(SMALL_DEMO if staff_only else FULL_DEMO)
+        backend = Backend(Path(tmp) / "server").setup(SMALL_DEMO if staff_only and not full else FULL_DEMO)
         try:
             for lang in ("ko", "en"):
                 if staff_only:
                     tour = Tour(lang, out)
+                    announce_dr_event(backend, {"ko": "학교와 함께하는 절전 행사",
+                                                "en": "Power-saving event with your school"}[lang], {"ko": 2, "en": 4}[lang])
                     run_staff(tour, backend, Path(tmp) / lang)
                 else:
                     tour = run_tour(backend, lang, Path(tmp) / lang, out)

@@ -97,7 +97,7 @@ def test_teacher_nominates_admin_awards_and_the_winner_sees_it(backend: Backend,
 
     async def student(d: Driver) -> None:
         await sign_in(d, STUDENT2, "로그인")
-        await d.wait(lambda: d.app.sm.current == "home" and hasattr(d.screen, "streak"), 30, "the home")
+        await d.wait_loaded("home")
         tiles = {w.caption: w.value for w in d.widgets() if hasattr(w, "caption")}
         assert tiles["포인트"] == formats.number(after["points"]), tiles
 

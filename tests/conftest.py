@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -61,16 +60,6 @@ def embedded_redis(tmp_path_factory) -> Iterator[EmbeddedRedis]:
         yield server
 
 
-async def _pg_admin(sql: str) -> None:
-    """Run one statement on the admin database (CREATE/DROP DATABASE cannot run in a pool)."""
-    conn = await asyncpg.connect(host=services.POSTGRES_HOST, port=services.POSTGRES_PORT,
-                                 user=services.POSTGRES_USER, database=services.POSTGRES_ADMIN_DB)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
     """Settings for one backend, with migrations applied and Tortoise initialised."""
@@ -84,10 +73,10 @@ async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
         host, port = services.redis_url().split("//")[1].split("/")[0].split(":")
         services.require_service("Redis", host, int(port))
         pg_name = f"pvpp_test_{uuid.uuid4().hex[:10]}"
-        await _pg_admin(f'CREATE DATABASE "{pg_name}"')
+        await services.pg_admin(f'CREATE DATABASE "{pg_name}"')
         cfg = make_settings(
             var_dir=var_dir, redis_url=services.redis_url(),
-            database_url=f"postgres://{services.POSTGRES_USER}@{services.POSTGRES_HOST}:{services.POSTGRES_PORT}/{pg_name}",
+            database_url=services.postgres_url(pg_name),
         )
     # Tortoise caches insert/update SQL per (connection name, table), not per dialect:
     # forget the previous backend's statements before switching.
@@ -99,7 +88,7 @@ async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
     finally:
         await close_db()
         if pg_name:
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            await services.pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 # The sequences of TABLES that have handed out a value since they were last reset.

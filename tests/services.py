@@ -6,6 +6,7 @@ import os
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
 POSTGRES_HOST = os.environ.get("PVPP_TEST_POSTGRES_HOST", "127.0.0.1")
@@ -46,3 +47,17 @@ def require_service(name: str, host: str, port: int) -> None:
     if in_ci():
         pytest.fail(f"{message} (CI=true: a missing service is a failure)")
     pytest.skip(message)
+
+
+async def pg_admin(sql: str) -> None:
+    """Run one statement on the admin database (CREATE/DROP DATABASE cannot run in a pool)."""
+    conn = await asyncpg.connect(host=POSTGRES_HOST, port=POSTGRES_PORT, user=POSTGRES_USER,
+                                 database=POSTGRES_ADMIN_DB)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def postgres_url(database: str) -> str:
+    return f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{database}"

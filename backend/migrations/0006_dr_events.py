@@ -77,6 +77,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Plug',
             name='dr_automation',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
     ]

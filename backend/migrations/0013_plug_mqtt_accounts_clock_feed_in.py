@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Plug',
             name='feeds_in',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddField(
             model_name='Plug',

@@ -20,12 +20,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Plug',
             name='channel',
-            field=fields.SmallIntField(default=0),
+            field=fields.SmallIntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='Plug',
             name='meter',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddField(
             model_name='Plug',

@@ -24,9 +24,9 @@ class Plug(Model):
     device_id = fields.CharField(max_length=64)
     # the outlet or meter channel of a multi-channel device (0 for a single-outlet plug);
     # each channel the household pairs is a row of its own
-    channel = fields.SmallIntField(default=0)
+    channel = fields.SmallIntField(default=0, db_default=0)
     # a whole-home meter channel (Shelly EM/3EM): no switch, not a plug load
-    meter = fields.BooleanField(default=False)
+    meter = fields.BooleanField(default=False, db_default=False)
     # MQTT plugs whose topics are not the vendor default: the device's topic layout chosen at
     # pairing (Tasmota FullTopic such as ``home/%topic%/%prefix%/``, a multi-level Gen2 prefix)
     topic_template = fields.CharField(max_length=120, null=True)
@@ -51,10 +51,10 @@ class Plug(Model):
     # feed-in (balcony solar): exporting now, ever exported (never earns savings), the device's
     # returned-energy counter (Gen2 ret_aenergy, Tasmota ExportActive) in Wh
     exporting = fields.BooleanField(null=True)
-    feeds_in = fields.BooleanField(default=False)
+    feeds_in = fields.BooleanField(default=False, db_default=False)
     returned_wh = fields.FloatField(null=True)
     # a parent's consent that DR events may switch this plug off (never a fridge without it)
-    dr_automation = fields.BooleanField(default=False)
+    dr_automation = fields.BooleanField(default=False, db_default=False)
     changed_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -152,5 +152,6 @@ class StudentsScreen(BaseScreen):
         card.result.add_widget(Para(text=_("{minutes} for 1365 · NEIS {hours} h, {carry} carried").format(
             minutes=formats.minutes(cert["minutes"]), hours=cert["hours"], carry=formats.minutes(cert["carryMinutes"]))))
         card.result.add_widget(QrImage(cert["qrPayload"], size_hint_y=None, height=dp(160)))
-        card.result.add_widget(Note(text=_("Scanning the code opens its verification page. PDF saved: {path}").format(
-            path=pdf)))
+        card.result.add_widget(Note(text=_(
+            "Scanning the code opens its verification page. Saved as {name} in the app's certificates folder."
+        ).format(name=pdf.name)))

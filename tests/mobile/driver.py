@@ -40,6 +40,22 @@ class Driver:
                 for w in self.widgets() if isinstance(w, Button | TextInput) and w.opacity > 0 and not w.disabled
                 and min(w.width, w.height) < dp(48) - 0.5]
 
+    def gaps(self) -> list[str]:
+        """Blank bands in vertical lists: neighbours further apart than the list's spacing (an
+        empty heading or note that still took its place and spacing)."""
+        from kivy.uix.boxlayout import BoxLayout
+
+        found = []
+        for box in self.widgets():
+            if not isinstance(box, BoxLayout) or box.orientation != "vertical" or box.opacity == 0:
+                continue
+            shown = sorted((c for c in box.children if c.height > 0.5 and c.opacity > 0), key=lambda c: -c.y)
+            for upper, lower in zip(shown, shown[1:]):
+                gap = upper.y - lower.top
+                if gap > box.spacing + 1:
+                    found.append(f"{type(box).__name__} {gap:.0f}px above {getattr(lower, 'text', type(lower).__name__)!r}")
+        return found
+
     def find(self, text: str, cls: type | None = None) -> Any:
         from kivy.uix.button import Button
 

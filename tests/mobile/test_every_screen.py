@@ -1,6 +1,6 @@
 """Every screen, as a student, a parent, a teacher, a school admin and an officer, in Korean and in
 English: it loads against the real backend, every button and input is at least 48 dp in both
-directions, and no English source string is left on a Korean screen."""
+directions, no list shows a blank band where an empty part sits, and no English source string is left on a Korean screen."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def test_every_screen(tour_backend: Backend, tmp_path: Path, lang: str) -> None:
             ("admin", "school-dr"), ("officer", "counter"),
             ("officer", "counter-preview"), ("officer", "counter-redeemed")} <= screens
     assert not tour.small_targets, f"touch targets under 48 dp: {tour.small_targets}"
+    assert not tour.gaps, f"blank bands in lists: {tour.gaps}"
     if lang == "ko":
         untranslated = english_only()
         for role, name, texts in tour.seen:

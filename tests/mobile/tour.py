@@ -26,6 +26,7 @@ class Tour:
     def __init__(self, lang: str, out: Path | None, coins: bool = False) -> None:
         self.lang, self.out, self.seen, self.coins = lang, out, [], coins
         self.small_targets: list[tuple[str, str, list[str]]] = []
+        self.gaps: list[tuple[str, str, list[str]]] = []
         self.backend: Backend | None = None
         self.redemption_code = ""
 
@@ -34,6 +35,8 @@ class Tour:
         self.seen.append((role, name, d.texts()))
         if small := d.small_targets():
             self.small_targets.append((role, name, small))
+        if gaps := d.gaps():
+            self.gaps.append((role, name, gaps))
         if self.out is not None:
             await d.screenshot(self.out / f"{self.lang}-{role}-{name}.png", bottom=bottom, show=show)
 

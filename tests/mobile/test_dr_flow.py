@@ -4,9 +4,10 @@ baseline in words and a chart, as the parent (Korean) and the student (English) 
 
 The events are created by an operator through the API and moved along by the DR worker's own job
 (``drive``), at the real time for the start and at a later time for the end and settlement, as
-the demo data does for its past events. On the small demo such an event has had no baseline
-(``PENDING_DATA``, the "not enough data" words); the test checks whichever result the server gives,
-the wording of a measured baseline is checked in ``test_pure_logic`` and seen in the screenshots."""
+the demo data does for its past events. Such a new event has no plug readings of its own hours
+here (no simulator runs), so its result is whatever the server settles (usually the "not enough
+data" words); the measured wording — baseline, actual use and the days it was taken from — is
+required on one of the demo's past events, settled over 35 days of the demo's plug history."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 
 from mobile import formats, i18n
 from tests.mobile.driver import Driver, run_app
-from tests.mobile.server import PARENT, SMALL_DEMO, STUDENT, Backend
+from tests.mobile.server import PARENT, STUDENT, Backend
 from tests.mobile.test_student_flow import sign_in
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,8 @@ def dr_backend(tmp_path_factory: pytest.TempPathFactory):
     # one household is enough to see the event's total (the demo has three)
     server = Backend(tmp_path_factory.mktemp("dr-backend"), PVPP_DR_MIN_AGGREGATE_HOUSEHOLDS="1")
     try:
-        yield server.setup(SMALL_DEMO)  # stopped below even when it does not come up
+        # 35 days: enough complete days before one of the demo's past events for a KPX baseline
+        yield server.setup(("--households", "3", "--days", "35"))  # stopped below even when it does not come up
     finally:
         server.close()
 
@@ -58,6 +60,18 @@ def server_view(backend: Backend, who: tuple[str, str], event_id: str) -> tuple[
         " baselineKwh actualKwh reductionKwh points usedDays hours { hour baselineKwh actualKwh } } } }",
         {"e": event_id, "h": household}, token=token)["drSettlement"]
     return live, settled or None
+
+
+def measured_demo_event(backend: Backend, exclude: set[str]) -> tuple[str, dict]:
+    """One of the demo's past events that the parent's household was measured in (a baseline)."""
+    token = backend.token(PARENT)
+    events = backend.graphql("{ drEvents(upcoming: false) { items { id state } } }", token=token)["drEvents"]["items"]
+    for event in events:
+        if event["state"] in ("ENDED", "SETTLED") and event["id"] not in exclude:
+            _, settled = server_view(backend, PARENT, event["id"])
+            if settled and settled["baselineKwh"] is not None:
+                return event["id"], settled
+    raise AssertionError(f"no demo event was measured for the parent's household: {events}")
 
 
 def card_texts(card) -> list[str]:
@@ -137,12 +151,19 @@ def test_dr_notice_live_view_and_own_result(dr_backend: Backend, data_dir, tmp_p
         labels = [w.text for w in charts[0].walk(restrict=True) if getattr(w, "text", None)]
         assert [str(h["hour"]) for h in parent_result["hours"]] == labels[:len(parent_result["hours"])]
 
+    measured = measured_demo_event(dr_backend, exclude={notice["id"], running["id"]})
+
     async def parent_sees_result(d: Driver) -> None:
         await d.wait(lambda: d.app.sm.current == "family" and d.screen.loaded, 60, "family")
         d.press("절전 행사 (국민DR)")
         await d.wait(lambda: d.app.sm.current == "dr" and d.screen.loaded, 30, "events")
         assert any(t.startswith("끝남 ·") for t in card_texts(d.screen.cards[running["id"]]))
         check_result(d, "ko")
+        event_id, settlement = measured
+        texts = card_texts(d.screen.cards[event_id])
+        words = expected_result(settlement, "ko")
+        assert len(words) == 4 and all(any(w in t for t in texts) for w in words), (words, texts)
+        assert any(f"비슷한 이전 {len(settlement['usedDays'])}일 동안" in t for t in texts), texts
 
     run_app(parent_sees_result, data_dir=data_dir / "parent", server=dr_backend.url, lang="ko")
 

@@ -1,8 +1,10 @@
 """``pvpp bench api``: the household dashboard over GraphQL against a plain JSON endpoint.
 
 What is measured: a signed-in parent's dashboard query (household, members, guardian
-links, school, municipality) served by ``pvpp serve`` (uvicorn, one worker) on PostgreSQL,
-and, in the same run and on the same database, a plain Starlette endpoint
+links, school, municipality; the parent's wallet, recent activities and plugs) served by
+``pvpp serve`` on PostgreSQL, on the demo generator's families with ``--days`` of their planned
+history (``benchmarks/demo_bulk.py``; the documented households' plugs backfilled through the
+bridge's code), and, in the same run and on the same database, a plain Starlette endpoint
 (``benchmarks/plain_dashboard.py``, same uvicorn settings, same middleware, same
 authentication) that answers the same document. The load comes from a second process on
 127.0.0.1 with a fixed number of keep-alive connections, bounded by a duration and a request

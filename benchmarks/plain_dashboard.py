@@ -1,10 +1,10 @@
 """The reference for ``benchmarks/api.py``: the dashboard rows from a plain Starlette endpoint.
 
-``GET /dashboard`` authenticates the bearer token exactly as the GraphQL view does
-(:func:`backend.accounts.service.authenticate`), applies the same scope rules as the
+``GET /dashboard?household=ID`` authenticates the bearer token exactly as the GraphQL view
+does (:func:`backend.accounts.service.authenticate`), applies the same scope rules as the
 GraphQL field permissions, fetches the same rows with the same kind of Tortoise queries
-(one per relation, ``id IN (...)``) and answers the same JSON document as the GraphQL
-``Dashboard`` query. It runs behind the same ``MetricsMiddleware`` and logging set-up as the
+(one per relation, ``id IN (...)``; the wallet, recent activities and plugs with the functions
+the resolvers call) and answers the same JSON document as the GraphQL ``Dashboard`` query. It runs behind the same ``MetricsMiddleware`` and logging set-up as the
 API, so the difference between the two measures the GraphQL layer (strawberry, graphql-core,
 DataLoaders, typed objects and permission classes) and nothing else.
 

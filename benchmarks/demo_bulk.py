@@ -18,8 +18,10 @@ plan here and write its rows directly, on PostgreSQL:
 
 Families are made, priced and written a chunk at a time, so the size is not bound by the
 generator's :data:`~backend.demo.plan.MAX_HOUSEHOLDS` (which bounds a whole plan held in memory
-and played through the services). Everything is deterministic from the seed and the anchor day;
-a bigger N keeps the first families' rows.
+and played through the services). Everything is deterministic from the seed and the anchor day,
+except what the services give the two documented families (their pseudonyms are random, as at
+any sign-up); a bigger N keeps the first families' people and activities (ledger legs are
+ordered by time within a chunk, so their sequence numbers depend on the chunks).
 """
 
 from __future__ import annotations

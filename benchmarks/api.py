@@ -21,7 +21,7 @@ The client CPU share is recorded in the results so the cost is visible either wa
 
 Everything it starts (database, servers, load generator) is removed in ``finally`` blocks.
 This module imports only the standard library at the top: it is also the load generator
-process (``python benchmarks/api.py --loadgen CONFIG``).
+process (``python -m benchmarks.api --loadgen CONFIG``).
 """
 
 from __future__ import annotations
@@ -582,10 +582,10 @@ def run_wrk(target: Target, *, connections: int, duration: float, max_requests: 
 def run_python_client(target: Target, *, connections: int, duration: float, max_requests: int) -> RunResult:
     config = {"port": target.port, "request": target.raw_request().decode("latin-1"),
               "connections": connections, "duration": duration, "max_requests": max_requests}
-    # as a module from the repository root: the top-level imports need the ``benchmarks`` package
+    # as a module from the repository root, so that its ``benchmarks.*`` imports resolve
     command = [sys.executable, "-m", "benchmarks.api", "--loadgen", json.dumps(config)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
-                            start_new_session=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, cwd=REPO_ROOT)
     try:
         out, err = proc.communicate(timeout=duration + 60)
     finally:

@@ -1,8 +1,10 @@
 """``pvpp bench api``: the household dashboard over GraphQL against a plain JSON endpoint.
 
 What is measured: a signed-in parent's dashboard query (household, members, guardian
-links, school, municipality) served by ``pvpp serve`` (uvicorn, one worker) on PostgreSQL,
-and, in the same run and on the same database, a plain Starlette endpoint
+links, school, municipality; the parent's wallet, recent activities and plugs) served by
+``pvpp serve`` on PostgreSQL, on the demo generator's families with ``--days`` of their planned
+history (``benchmarks/demo_bulk.py``; the documented households' plugs backfilled through the
+bridge's code), and, in the same run and on the same database, a plain Starlette endpoint
 (``benchmarks/plain_dashboard.py``, same uvicorn settings, same middleware, same
 authentication) that answers the same document. The load comes from a second process on
 127.0.0.1 with a fixed number of keep-alive connections, bounded by a duration and a request
@@ -53,13 +55,19 @@ HOST = "127.0.0.1"
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "api.json"
 DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
+RECENT_ACTIVITIES = 20
 
 QUERY = (
-    "query Dashboard { me { id displayName role household { id name inviteCode "
+    "query Dashboard($household: ID!) { me { id displayName role household { id name inviteCode "
     "municipality { id name } members { id displayName role school { id name municipality { id name } } "
     "schoolClass { id name } } guardianLinks { id consentGiven guardian { id displayName } "
-    "student { id displayName } } } } }"
+    "student { id displayName } } } } "
+    "wallet(historyLimit: 1) { ... on Wallet { points volunteerMinutes mileageWon balancesMatchLedger } } "
+    f"activities(limit: {RECENT_ACTIVITIES}) {{ ... on ActivityList {{ items {{ id activityType occurredOn status "
+    "points } } } "
+    "plugs(householdId: $household) { ... on PlugList { items { id name todayKwh monthKwh } } } }"
 )
+MY_HOUSEHOLD = "query { me { household { id } } }"
 SIGN_IN = (
     "mutation SignIn($email: String!, $password: String!) { signIn(email: $email, password: $password) "
     "{ __typename ... on AuthPayload { accessToken } } }"
@@ -114,6 +122,11 @@ def parse_args(args: list[str]) -> argparse.Namespace:
                         "(PVPP_BENCH_POSTGRES_URL; default %(default)s)")
     p.add_argument("--redis-url", default=os.environ.get("PVPP_BENCH_REDIS_URL", DEFAULT_REDIS_URL),
                    help="Redis for the API server (PVPP_BENCH_REDIS_URL; default %(default)s)")
+    p.add_argument("--families", type=_positive(int, 2, 100_000), default=1_000,
+                   help="demo families written from the generator, with their history (default 1000)")
+    p.add_argument("--days", type=_positive(int, 7, 366), default=60,
+                   help="days of demo history before today (default 60, the demo's)")
+    p.add_argument("--seed", type=int, default=0, help="the demo generator's seed (default 0)")
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON (default %(default)s)")
     opts = p.parse_args(args)
     if opts.wrk_threads > opts.connections:
@@ -233,20 +246,36 @@ def postgres_version(admin_url: str) -> str | None:
         return None
 
 
-def prepare_database(settings: Any) -> None:
-    """Migrations and demo data, in this process, through the platform's own functions."""
-    from backend.db import close_db, init_db, migrate
-    from backend.demo import load_demo_data
+def prepare_database(settings: Any, families: int, days: int, seed: int) -> dict[str, Any]:
+    """Migrations and the demo generator's families with their history, in this process: the
+    places, staff and documented accounts through the services, the other families, their
+    activities and ledger legs in bulk (``benchmarks/demo_bulk.py``, legs through the real ledger
+    writer), and the documented households' plugs backfilled through the bridge's code."""
+    import asyncpg
 
-    async def run() -> None:
+    from backend.codes import local_today
+    from backend.db import close_db, init_db, migrate
+    from benchmarks.demo_bulk import DemoBulk, LedgerLegs, ensure_places, plug_history
+    from benchmarks.scratch import asyncpg_dsn
+
+    async def run() -> dict[str, Any]:
         await migrate(settings)
         await init_db(settings)
+        raw = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         try:
-            await load_demo_data()
+            anchor = local_today(settings.display_timezone)
+            places = await ensure_places(seed, anchor)
+            sink = LedgerLegs()
+            bulk = await DemoBulk(raw, seed, anchor, days, families, sink, progress).run(places)
+            documented = [hid for index, hid in bulk.plugged if index < 2]
+            readings = await plug_history(settings, seed, documented, bulk.start, datetime.now(UTC))
+            await raw.execute("ANALYZE")
+            return {**bulk.to_json(), "ledger_entries": sink.entries, "plug_readings": readings}
         finally:
+            await raw.close()
             await close_db()
 
-    asyncio.run(run())
+    return asyncio.run(run())
 
 
 # --------------------------------------------------------------------------- servers
@@ -360,14 +389,30 @@ def sign_in(port: int) -> str:
     return result["accessToken"]
 
 
+def my_household(port: int, token: str) -> str:
+    """The signed-in parent's household id (the dashboard's ``$household``)."""
+    import httpx
+
+    response = httpx.post(f"http://{HOST}:{port}/graphql", timeout=30.0, trust_env=False,
+                          json={"query": MY_HOUSEHOLD}, headers={"Authorization": f"Bearer {token}"})
+    household = ((((response.json().get("data") or {}).get("me") or {}).get("household")) or {}).get("id")
+    if response.status_code != 200 or household is None:
+        raise RuntimeError(f"{DEMO_EMAIL} has no household: HTTP {response.status_code} {response.text}")
+    return household
+
+
 def check_dashboard(graphql: Target, plain: Target) -> tuple[dict, int, int]:
     """Both targets answer 200 with the same non-trivial document; returns it and the sizes."""
     g = graphql.send()
     document = g.json()
     if g.status_code != 200 or document.get("errors"):
         raise RuntimeError(f"the GraphQL dashboard query failed: HTTP {g.status_code} {document}")
-    household = (((document.get("data") or {}).get("me") or {}).get("household")) or {}
-    if len(household.get("members") or []) < 2 or not household.get("guardianLinks"):
+    data = document.get("data") or {}
+    household = ((data.get("me") or {}).get("household")) or {}
+    wallet, activities, plugs = data.get("wallet") or {}, data.get("activities") or {}, data.get("plugs") or {}
+    if (len(household.get("members") or []) < 2 or not household.get("guardianLinks")
+            or not wallet.get("balancesMatchLedger") or not wallet.get("points") and not wallet.get("mileageWon")
+            or not activities.get("items") or not plugs.get("items")):
         raise RuntimeError(f"the GraphQL dashboard query returned too little data: {document}")
     p = plain.send()
     if p.status_code != 200 or p.json() != document:
@@ -825,8 +870,11 @@ def _run(opts: argparse.Namespace, client: str) -> int:
             secret = secrets.token_urlsafe(48)
             settings = Settings(env="development", database_url=database_url, redis_url=opts.redis_url,
                                 secret_key=secret, var_dir=workdir / "var", log_level="WARNING")
-            progress("applying migrations and loading the demo data")
-            prepare_database(settings)
+            progress(f"applying migrations and writing {opts.families:,} demo families with {opts.days} days "
+                     f"of history")
+            demo = prepare_database(settings, opts.families, opts.days, opts.seed)
+            progress(f"demo data: {demo['activities']:,} activities, {demo['ledger_entries']:,} ledger entries, "
+                     f"{demo['plug_readings']:,} plug readings")
 
             env = {k: v for k, v in os.environ.items() if not k.startswith("PVPP_")}
             env |= {
@@ -855,10 +903,12 @@ def _run(opts: argparse.Namespace, client: str) -> int:
             progress(f"signing in as {DEMO_EMAIL}")
             token = sign_in(graphql_port)
             auth = {"Authorization": f"Bearer {token}"}
+            household = my_household(graphql_port, token)
             graphql = Target("graphql", "POST", "/graphql",
-                             json.dumps({"query": QUERY, "operationName": "Dashboard"}).encode(),
+                             json.dumps({"query": QUERY, "operationName": "Dashboard",
+                                         "variables": {"household": household}}).encode(),
                              {"Content-Type": "application/json", **auth}, graphql_port)
-            plain = Target("plain", "GET", "/dashboard", b"", auth, plain_port)
+            plain = Target("plain", "GET", f"/dashboard?household={household}", b"", auth, plain_port)
             document, graphql_bytes, plain_bytes = check_dashboard(graphql, plain)
             progress("both endpoints answer the same dashboard document with no errors")
             idle_load = background_cpu()
@@ -898,7 +948,7 @@ def _run(opts: argparse.Namespace, client: str) -> int:
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine_info(opts.admin_url, client),
                 "options": {"connections": opts.connections, "duration_s": opts.duration, "warmup_s": opts.warmup,
-                            "rounds": opts.rounds,
+                            "rounds": opts.rounds, "families": opts.families, "days": opts.days, "seed": opts.seed,
                             "max_requests": opts.max_requests, "client": client,
                             "wrk_threads": opts.wrk_threads if client == "wrk" else None,
                             "server": f"uvicorn, {workers} worker(s), uvloop + httptools, PVPP_LOG_LEVEL=WARNING",
@@ -907,7 +957,8 @@ def _run(opts: argparse.Namespace, client: str) -> int:
                 "query": QUERY,
                 "graphql_request": {"method": "POST", "path": "/graphql",
                                     "body": json.loads(graphql.body)},
-                "plain_request": {"method": "GET", "path": "/dashboard"},
+                "plain_request": {"method": "GET", "path": plain.path},
+                "demo_data": demo,
                 "response": document,
                 "targets": {r.name: asdict(r) for r in results},
                 "ratio_graphql_to_plain_rps": ratio,

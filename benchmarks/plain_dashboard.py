@@ -1,10 +1,10 @@
 """The reference for ``benchmarks/api.py``: the dashboard rows from a plain Starlette endpoint.
 
-``GET /dashboard`` authenticates the bearer token exactly as the GraphQL view does
-(:func:`backend.accounts.service.authenticate`), applies the same scope rules as the
+``GET /dashboard?household=ID`` authenticates the bearer token exactly as the GraphQL view
+does (:func:`backend.accounts.service.authenticate`), applies the same scope rules as the
 GraphQL field permissions, fetches the same rows with the same kind of Tortoise queries
-(one per relation, ``id IN (...)``) and answers the same JSON document as the GraphQL
-``Dashboard`` query. It runs behind the same ``MetricsMiddleware`` and logging set-up as the
+(one per relation, ``id IN (...)``; the wallet, recent activities and plugs with the functions
+the resolvers call) and answers the same JSON document as the GraphQL ``Dashboard`` query. It runs behind the same ``MetricsMiddleware`` and logging set-up as the
 API, so the difference between the two measures the GraphQL layer (strawberry, graphql-core,
 DataLoaders, typed objects and permission classes) and nothing else.
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -29,17 +30,21 @@ from starlette.routing import Route
 from tortoise import connections
 
 from backend.accounts.models import GuardianLink, Role, User
+from backend.activities.models import Activity, ActivityStatus
 from backend.accounts.principal import Principal
 from backend.accounts.service import authenticate
 from backend.db import close_db, init_db
-from backend.errors import InvalidToken
+from backend.errors import InvalidToken, NotAllowed
 from backend.households.models import Household
+from backend.ledger.entries import Asset
 from backend.municipalities.models import Municipality
 from backend.operations.logs import configure_logging
 from backend.operations.metrics import MetricsMiddleware
+from backend.plugs import service as plugs
+from backend.rewards.wallet import wallet_of
 from backend.schools.models import School, SchoolClass
 from backend.settings import Settings, get_settings
-
+from benchmarks.api import RECENT_ACTIVITIES
 
 def _unauthenticated(message: str, error: str) -> JSONResponse:
     return JSONResponse(
@@ -126,6 +131,34 @@ async def dashboard_rows(principal: Principal) -> dict[str, Any]:
     return {"data": {"me": out}}
 
 
+async def history_rows(principal: Principal, me: User, household_id: int, tz_name: str) -> dict[str, Any]:
+    """The ``Dashboard`` document's wallet, recent activities and plugs, read with the services
+    and queries the GraphQL resolvers use (``wallet_of``, the activity list, ``household_plugs``
+    and ``energy_since`` over the rollups)."""
+    view = await wallet_of(me.pseudonym, 1)
+    await Municipality.filter(code__in=list(view.coins))  # the wallet resolver names the coins' municipalities
+    wallet = {"points": view.amount(Asset.POINTS), "volunteerMinutes": view.amount(Asset.VOLUNTEER_MINUTES),
+              "mileageWon": view.amount(Asset.MILEAGE_WON), "balancesMatchLedger": view.balances_match_ledger}
+    rows = await Activity.filter(user_id=me.id).order_by("-occurred_on", "-id").limit(RECENT_ACTIVITIES)
+    activities = {"items": [{"id": str(a.id), "activityType": a.activity_type, "occurredOn": a.occurred_on.isoformat(),
+                             "status": ActivityStatus(a.status).name, "points": a.points} for a in rows]}
+    try:
+        found = await plugs.household_plugs(principal, household_id)
+    except NotAllowed:  # GraphQL answers an Error, which the PlugList fragment leaves empty
+        return {"wallet": wallet, "activities": activities, "plugs": {}}
+    today, month, next_hour = plugs.local_bounds(datetime.now(UTC), tz_name)
+    ids = [p.id for p in found]
+    day = await plugs.energy_since(ids, today, next_hour) if ids else {}
+    period = await plugs.energy_since(ids, month, next_hour) if ids else {}
+    return {"wallet": wallet, "activities": activities,
+            "plugs": {"items": [{"id": str(p.id), "name": p.name, "todayKwh": _kwh(day[p.id][0]),
+                                 "monthKwh": _kwh(period[p.id][0])} for p in found]}}
+
+
+def _kwh(wh: float) -> float:
+    return round(wh / 1000.0, 6)
+
+
 async def dashboard(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
@@ -136,7 +169,15 @@ async def dashboard(request: Request) -> JSONResponse:
     except InvalidToken as e:
         return _unauthenticated(e.message, "invalid_token")
     request.state.principal = principal
-    return JSONResponse(await dashboard_rows(principal))
+    try:
+        household_id = int(request.query_params["household"])
+    except (KeyError, ValueError):
+        return JSONResponse({"errors": [{"message": "Give ?household=<id>."}]}, status_code=400)
+    document = await dashboard_rows(principal)
+    me = await User.get_or_none(id=principal.user_id)  # as the wallet resolver reads its owner
+    if me is not None:
+        document["data"].update(await history_rows(principal, me, household_id, settings.display_timezone))
+    return JSONResponse(document)
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -2,14 +2,15 @@
 
 What is measured, on PostgreSQL, in one run:
 
-1. set-up: the demo's places and staff (``ensure_population`` with the two documented families),
-   then the demo generator's families 2..N (``make_families``) written with COPY, and each
-   family's planned reports of one whole month (``_family_reports``) turned into activities and
-   their ledger award legs the way ``log_activity`` would (catalogue kWh, the year's points
-   formula, daily/weekly/monthly caps, photo decisions); the plan's three DR events with settled
+1. set-up from the demo generator (``benchmarks/demo_bulk.py``, shared with the settlement and
+   API benchmarks): the demo's places and staff and the two documented families through the
+   services, the generator's families 2..N written with COPY, and each family's planned reports of
+   one whole month turned into activities and ledger legs the way ``log_activity`` and
+   ``convert_points`` would (catalogue kWh, the year's points formula, daily/weekly/monthly caps,
+   photo decisions, the parents' month-end mileage); the plan's three DR events with settled
    households. Bulk rows are written with triggers off and ``score_month`` rebuilt afterwards
-   (``backend.schools.summary.rebuild``, timed). Ledger leaf hashes of bulk rows are placeholders:
-   no proof or audit is run on this database.
+   (``backend.schools.summary.rebuild``, timed). Ledger leaf hashes of bulk rows are placeholders
+   (``PlaceholderLegs``): no proof or audit is run on this database.
 2. the report: ``backend.reports.monthly.generate`` for that month (figures), and the PDF.
 3. scoreboards through the GraphQL API (the app in this process, httpx ASGI transport, signed in
    as the demo officer): class (the demo school's classes), school and municipality boards for the
@@ -35,9 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +45,12 @@ from benchmarks.scratch import asyncpg_dsn as _asyncpg_dsn
 from benchmarks.scratch import machine as _machine
 from benchmarks.scratch import uptime as _uptime
 from benchmarks.scratch import with_database as _with_database
-from benchmarks.settlement import FIXED_HASH
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "reports.json"
 DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 GOAL_REPORT_S = 60.0
 GOAL_BOARD_P99_MS = 100.0
-CHUNK = 200_000
 BOARD = """query($level: ScoreLevel!, $scope: ID, $period: ScorePeriod!, $on: Date) {
   scoreboard(level: $level, scopeId: $scope, period: $period, on: $on) { __typename
   ... on Error { message } ... on Scoreboard { entries { groupId name rank suppressed enrolled participationRate
@@ -100,135 +97,29 @@ def _stats(ms: list[float]) -> dict[str, float]:
 
 
 async def _populate(raw, settings, n: int, seed: int, anchor: date) -> dict[str, Any]:
-    """The demo's places and staff, then families 2..n-1 and one month of their planned reports."""
-    from backend.activities import catalogue as cat
-    from backend.demo.accounts import ensure_population
-    from backend.demo.plan import SCHOOLS, DemoConfig, _dr_events, _family_reports, make_families, make_plan
-    from backend.rewards import formula
+    """The demo's places and staff, then families 0..n-1 and one month of their planned history."""
+    from backend.demo.plan import dr_events, family
+    from benchmarks.demo_bulk import DemoBulk, PlaceholderLegs, ensure_places
 
     month_days = calendar.monthrange((anchor - timedelta(days=1)).year, (anchor - timedelta(days=1)).month)[1]
-    config = DemoConfig(households=n, days=max(month_days, 7), seed=seed)
-    pop = await ensure_population(make_plan(DemoConfig(households=2, days=7, seed=seed), anchor))
-    families = make_families(config)
-    classes = {(s, c.name): c.id for s, school in enumerate(pop.schools)
-               for c in await school.classes.all()}
-    assert len(classes) == sum(len(names) for _, names in SCHOOLS)
-    now = datetime.now(UTC)
-    hid0 = await raw.fetchval("SELECT COALESCE(MAX(id), 0) FROM household")
-    uid0 = await raw.fetchval('SELECT COALESCE(MAX(id), 0) FROM "user"')
-    rng_ids = __import__("random").Random(seed)
-    households, users, students, parents = [], [], {}, {}
-    for f in families[2:]:
-        hid = hid0 + f.index
-        households.append((hid, f.name, f.invite_code, pop.municipality.id, now))
-        for who, role, email, name in (("parent", "parent", f.parent_email, f.parent_name),
-                                       ("student", "student", f.student_email, f.student_name)):
-            uid = uid0 + 2 * f.index + (who == "student")
-            pseudonym = uuid.UUID(int=rng_ids.getrandbits(128), version=4)
-            school = pop.schools[f.school].id if role == "student" else None
-            klass = classes[(f.school, f.class_name)] if role == "student" else None
-            users.append((uid, pseudonym, email, FIXED_HASH, name[:60], role, hid, school, klass, now))
-            (students if role == "student" else parents)[f.index] = (uid, pseudonym, hid)
-    for f in families[:2]:
-        s, p = pop.students[f.index], pop.parents[f.index]
-        students[f.index] = (s.id, s.pseudonym, s.household_id)
-        parents[f.index] = (p.id, p.pseudonym, p.household_id)
-    await raw.copy_records_to_table("household", records=households,
-                                    columns=("id", "name", "invite_code", "municipality_id", "created_at"))
-    await raw.copy_records_to_table("user", records=users, columns=(
-        "id", "pseudonym", "email", "password_hash", "display_name", "role", "household_id", "school_id",
-        "school_class_id", "created_at"))
-    for table, col in (("household", "id"), ("user", "id")):
-        await raw.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{col}'), "
-                          f"(SELECT MAX({col}) FROM \"{table}\"))")
-    progress(f"{len(families):,} families ({len(users) + 4:,} users) written")
+    places = await ensure_places(seed, anchor)
+    sink = PlaceholderLegs(raw)
+    bulk = await DemoBulk(raw, seed, anchor, max(month_days, 7), n, sink, progress).run(places)
+    progress(f"activities: {dict(bulk.activity_status)}; ledger entries {sink.seq:,}")
+    start, days = bulk.start, [bulk.start + timedelta(days=k) for k in range(max(month_days, 7))]
 
-    catalogue = cat.load_catalogue()
-    rules = formula.load_rules(pop.programme.rules_year)
-    start = anchor - timedelta(days=config.days)
-    days = [start + timedelta(days=k) for k in range(config.days)]
-    act_id = await raw.fetchval("SELECT COALESCE(MAX(id), 0) FROM activity")
-    seq = await raw.fetchval("SELECT size FROM ledger_head WHERE id = 1") or 0
-    acts, legs, counts = [], [], Counter()
-    priced: dict[tuple, tuple] = {}  # (type, params) -> kWh, shifted kWh, points, reason, params JSON
-
-    def price(t, params: dict) -> tuple:
-        key = (t.key, tuple(sorted(params.items())))
-        if key not in priced:
-            kwh = cat.deemed_savings_kwh(t, params)
-            points = formula.kwh_to_points(kwh, t.basis, False, rules)
-            normalised = json.dumps({k: str(v) for k, v in cat.validate_params(t, params).items()})
-            priced[key] = (kwh, cat.load_shift_kwh(t, params), points.points, points.reason[:200], normalised)
-        return priced[key]
-
-    balances: dict[uuid.UUID, int] = defaultdict(int)
-    pending_points: dict[str, tuple] = {}
-
-    async def flush() -> None:
-        if acts:
-            await raw.copy_records_to_table("activity", records=acts, columns=(
-                "id", "user_id", "household_id", "programme_id", "idempotency_key", "payload_hash", "activity_type",
-                "catalogue_version", "params", "occurred_on", "status", "kwh", "shifted_kwh", "points",
-                "status_reason", "created_at"))
-        if legs:
-            await raw.copy_records_to_table("ledger_entry", records=legs, columns=(
-                "seq", "txn", "kind", "account", "asset", "scope", "amount", "ref", "recorded_at", "leaf_hash", "memo"))
-        acts.clear()
-        legs.clear()
-
-    for f in families:
-        reports = sorted(_family_reports(config, f, days, anchor, 6), key=lambda r: (r.at, r.key))
-        taken: Counter = Counter()
-        for rep in reports:
-            uid, pseudonym, hid = (students if rep.who == "student" else parents)[f.index]
-            t = catalogue.get(rep.type_key)
-            day, week = rep.at.date(), rep.at.date() - timedelta(days=rep.at.date().weekday())
-            key_d, key_w, key_m = (uid, t.key, day), (uid, t.key, "w", week), (uid, t.key, "m", day.month)
-            try:
-                cat.check_frequency(t, taken[key_d], taken[key_w], taken[key_m])
-            except Exception:
-                counts["refused_by_caps"] += 1
-                continue
-            kwh, shifted, points, reason, params = price(t, rep.params)
-            status = "accepted"
-            if t.photo_required:
-                status = "pending_evidence" if rep.photo is None or rep.photo.review_at is None else (
-                    "accepted" if rep.photo.approve else "rejected")
-            if status != "rejected":
-                taken[key_d] += 1
-                taken[key_w] += 1
-                taken[key_m] += 1
-            act_id += 1
-            counts[status] += 1
-            acts.append((act_id, uid, hid, pop.programme.id, rep.key[:64], "0" * 64, t.key, catalogue.version, params,
-                         day, status, kwh, shifted, points, reason, rep.at))
-            if status == "accepted" and points > 0:
-                seq += 1
-                ref = f"activity:{act_id}:award"
-                legs.append((seq, uuid.uuid4(), "award", pseudonym, "points", "", points, ref,
-                             rep.at.astimezone(UTC), hashlib.sha256(ref.encode()).hexdigest(), ""))
-                balances[pseudonym] += points
-        if len(acts) >= CHUNK:
-            await flush()
-    await flush()
-    await raw.copy_records_to_table("ledger_balance", columns=("account", "asset", "scope", "amount"),
-                                    records=[(a, "points", "", v) for a, v in balances.items()])
-    await raw.execute("INSERT INTO ledger_head (id, size) VALUES (1, $1) ON CONFLICT (id) DO UPDATE "
-                      "SET size = EXCLUDED.size, peaks = NULL", seq)
-    progress(f"activities: {dict(counts)}; ledger entries {seq:,}")
-
-    plugged = [f for f in families if f.has_plugs]
-    events = _dr_events(config, families, days)
+    plugged = bulk.plugged
+    events = dr_events(seed, [family(seed, i) for i, _ in plugged], days)
     settled = 0
     for k, e in enumerate(events):
         ev = await raw.fetchval(
             "INSERT INTO dr_event (title, scope, municipality_id, starts_at, ends_at, target_kw, short_notice, state, "
             "created_at, changed_at, started_at, ended_at) VALUES ($1, 'municipality', $2, $3, $4, $5, $6, 'ended', "
-            "$7, $4, $3, $4) RETURNING id", e.title, pop.municipality.id, e.starts_at, e.ends_at, e.target_kw,
+            "$7, $4, $3, $4) RETURNING id", e.title, places.municipality_id, e.starts_at, e.ends_at, e.target_kw,
             e.short_notice, e.created_at)
         part0 = await raw.fetchval("SELECT COALESCE(MAX(id), 0) FROM dr_participation")
         contracted = e.target_kw * 2 / max(len(plugged), 1)
-        parts = [(part0 + i + 1, ev, students[f.index][2], e.starts_at, False, 0, 0) for i, f in enumerate(plugged)]
+        parts = [(part0 + i + 1, ev, hid, e.starts_at, False, 0, 0) for i, (_, hid) in enumerate(plugged)]
         await raw.copy_records_to_table("dr_participation", records=parts, columns=(
             "id", "event_id", "household_id", "notified_at", "opted_out", "commands_issued", "commands_failed"))
         r = __import__("random").Random(f"{seed}:{k}")
@@ -239,10 +130,10 @@ async def _populate(raw, settings, n: int, seed: int, anchor: date) -> dict[str,
             "participation_id", "event_id", "household_id", "status", "method", "contracted_kwh", "reduction_kwh",
             "points", "version", "recipients", "plug_ids", "explanation", "computed_at", "settled_at"))
         settled += len(rows)
-    return {"families": len(families), "users": len(users) + 4, "activities": act_id, "ledger_entries": seq,
-            "activity_status": dict(counts), "dr_events": len(events), "dr_settlements": settled,
-            "month": [start.isoformat(), anchor.isoformat()], "municipality_id": pop.municipality.id,
-            "school_ids": [s.id for s in pop.schools], "officer_email": pop.staff["officer"].email}
+    return {**bulk.to_json(), "users": bulk.users + 4, "ledger_entries": sink.seq, "dr_events": len(events),
+            "dr_settlements": settled, "month": [start.isoformat(), anchor.isoformat()],
+            "municipality_id": places.municipality_id, "school_ids": places.school_ids,
+            "officer_email": places.officer_email}
 
 
 # --------------------------------------------------------------------------- measurements

@@ -2,11 +2,15 @@
 
 What is measured, on PostgreSQL, in one run:
 
-1. set-up: N synthetic students (User rows written with raw asyncpg COPY and one fixed password
-   hash), households in one municipality, schools enrolled in one programme; then an opening
-   points and mileage balance for each student written **through the ledger**
-   (``ledger_transaction``, a few large transactions of award legs): the ledger append rate;
-2. ``settle_month(settings, programme, 2026, 11)``: students/s and ledger entries/s;
+1. set-up from the demo generator (``benchmarks/demo_bulk.py``, shared with the reports and API
+   benchmarks): the demo's places and staff and the two documented families through the
+   services, the generator's families 2..N (a parent and a student each) written with COPY, and
+   ``--days`` of each family's planned reports before ``--anchor`` turned into activities (COPY)
+   and their points award legs plus the parents' month-end conversion into mileage, written
+   **through the ledger** (``ledger_transaction``, one per chunk of families): the ledger append
+   rate;
+2. ``settle_month(settings, programme, year, month)`` for the month before the anchor:
+   participants (parents and students)/s and ledger entries/s;
 3. ``publish_checkpoint`` over the whole ledger;
 4. ``checkpoints.inclusion_proof`` (median of up to ``--proofs`` random entries) and
    ``merkle.verify_inclusion``; ``checkpoints.consistency_proof`` and ``merkle.verify_consistency``
@@ -16,9 +20,10 @@ What is measured, on PostgreSQL, in one run:
    ledger-shaped rows into a scratch table shaped like ``ledger_entry`` (same indexes), and plain
    ``hashlib.sha256`` of as many encoded leaves.
 
-The settlement time is extrapolated linearly to 2,000,000 students against the 5-minute goal.
-Results go to ``benchmarks/results/settlement.json``. The scratch database is dropped afterwards
-unless ``--database-url`` names one to use (it must be empty; its rows are left in place).
+The settlement time is extrapolated linearly to 2,000,000 students (as many demo families)
+against the 5-minute goal. Results go to ``benchmarks/results/settlement.json``. The scratch
+database is dropped afterwards unless ``--database-url`` names one to use (it must be empty; its
+rows are left in place).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,13 +61,8 @@ from benchmarks.scratch import (
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "settlement.json"
 GOAL_STUDENTS = 2_000_000
 GOAL_SECONDS = 300.0
-#: One fixed, well-formed argon2id hash for every synthetic user (nobody signs in here).
-FIXED_HASH = ("$argon2id$v=19$m=1024,t=1,p=1$YmVuY2htYXJrLXNhbHQ$"
-              "3M0bVNNcpNhXlgr2VN2pRZ1qnKsr0Jf0hQnUjM6FDqU")
-STUDENTS_PER_SCHOOL = 1_000
-STUDENTS_PER_HOUSEHOLD = 2
-OPENING_CHUNK = 25_000  # students per opening-balance ledger transaction (2 legs each)
-OPENING_AT = datetime(2026, 11, 15, 3, 0, tzinfo=UTC)
+#: The budget is not what is measured: large enough that it never stops issuing coins part-way.
+BUDGET_WON = 10**12
 
 _T0 = time.monotonic()
 
@@ -74,7 +74,14 @@ def progress(message: str) -> None:
 def parse_args(args: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="pvpp bench settlement",
                                 description="Monthly settlement, checkpoint, proofs and audit at scale (PostgreSQL).")
-    p.add_argument("--students", type=int, default=200_000, help="synthetic students (default 200000)")
+    p.add_argument("--students", type=int, default=200_000,
+                   help="demo families, a parent and a student each (default 200000)")
+    p.add_argument("--days", type=int, default=60,
+                   help="days of planned history before the anchor, ending with the settled month (default 60, "
+                        "the demo's)")
+    p.add_argument("--anchor", type=date.fromisoformat, default=None,
+                   help="the demo's 'today' (YYYY-MM-DD); the month before it is settled (default: the first day "
+                        "of the current month)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="settle_month batch size (default: settle_month's own default)")
     p.add_argument("--database-url", default=None,
@@ -85,75 +92,38 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     p.add_argument("--proof-budget", type=float, default=120.0,
                    help="stop timing inclusion proofs after this many seconds (default 120)")
     p.add_argument("--profile", action="store_true", help="run settle_month under cProfile and print the top")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=0, help="the demo generator's seed (default 0)")
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON (default %(default)s)")
     opts = p.parse_args(args)
-    if opts.students < 1:
-        p.error("--students must be positive")
+    if opts.students < 2:
+        p.error("--students must be at least 2 (the two documented families)")
+    if not 7 <= opts.days <= 366:
+        p.error("--days must be 7..366 (the demo generator's range)")
     return opts
 
 
 # --------------------------------------------------------------------------- database
 
 
-async def _populate(raw, n: int, rng: random.Random) -> dict[str, Any]:
-    """Municipality, programme, schools, households and students with raw SQL / COPY."""
-    now = datetime.now(UTC)
-    muni_id = await raw.fetchval(
-        "INSERT INTO municipality (name, code, created_at) VALUES ('Bench-si', '99999', $1) RETURNING id", now)
-    programme_id = await raw.fetchval(
-        "INSERT INTO programme (municipality_id, name, year, rules_year, starts_on, ends_on, coin_budget_won, "
-        "coins_issued_won, created_at) VALUES ($1, 'Bench saves 2026', 2026, 2026, $2, $3, $4, 0, $5) RETURNING id",
-        muni_id, date(2026, 1, 1), date(2026, 12, 31), 10**12, now)
-    schools = max(1, -(-n // STUDENTS_PER_SCHOOL))
-    await raw.copy_records_to_table("school", columns=("id", "name", "municipality_id", "created_at"),
-                                    records=[(i, f"School {i}", muni_id, now) for i in range(1, schools + 1)])
-    await raw.execute(f"SELECT setval(pg_get_serial_sequence('school', 'id'), {schools})")
-    await raw.copy_records_to_table(
-        "programme_enrolment", columns=("programme_id", "school_id", "enrolled_at"),
-        records=[(programme_id, i, now) for i in range(1, schools + 1)])
-    households = max(1, -(-n // STUDENTS_PER_HOUSEHOLD))
-    await raw.copy_records_to_table(
-        "household", columns=("id", "name", "invite_code", "municipality_id", "created_at"),
-        records=[(i, f"Household {i}", f"H{i:015d}", muni_id, now) for i in range(1, households + 1)])
-    await raw.execute(f"SELECT setval(pg_get_serial_sequence('household', 'id'), {households})")
-    pseudonyms = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(n)]
-    await raw.copy_records_to_table(
-        "user", columns=("pseudonym", "email", "password_hash", "display_name", "role", "birth_date",
-                         "household_id", "school_id", "created_at"),
-        records=[(p, f"student{i}@bench.pvpp.kr", FIXED_HASH, f"Student {i}", "student", date(2012, 3, 1),
-                  i // STUDENTS_PER_HOUSEHOLD + 1, i // STUDENTS_PER_SCHOOL + 1, now)
-                 for i, p in enumerate(pseudonyms)])
+async def _populate(raw, opts: argparse.Namespace, anchor: date) -> dict[str, Any]:
+    """The demo's places, families and planned history; award and conversion legs through the ledger."""
+    from benchmarks.demo_bulk import DemoBulk, LedgerLegs, ensure_places
+
+    places = await ensure_places(opts.seed, anchor)
+    await raw.execute("UPDATE programme SET coin_budget_won = $1 WHERE id = $2", BUDGET_WON, places.programme_id)
+    sink = LedgerLegs()
+    bulk = await DemoBulk(raw, opts.seed, anchor, opts.days, opts.students, sink, progress).run(places)
     await raw.execute("ANALYZE")
-    return {"municipality_id": muni_id, "programme_id": programme_id, "schools": schools,
-            "households": households, "pseudonyms": pseudonyms}
-
-
-async def _opening_balances(pseudonyms: list[uuid.UUID], rng: random.Random) -> dict[str, Any]:
-    """Points and mileage for every student, written through the ledger in a few transactions."""
-    from backend.ledger.entries import Asset, EntryKind
-    from backend.ledger.service import ledger_transaction
-
-    entries = transactions = 0
-    started = time.perf_counter()
-    for start in range(0, len(pseudonyms), OPENING_CHUNK):
-        async with ledger_transaction(OPENING_AT) as w:
-            for who in pseudonyms[start:start + OPENING_CHUNK]:
-                points, mileage = rng.randint(1, 15_000), rng.randint(1, 25_000)
-                w.add(EntryKind.AWARD, who, Asset.POINTS, points, f"bench:open:{who}:points")
-                w.add(EntryKind.AWARD, who, Asset.MILEAGE_WON, mileage, f"bench:open:{who}:mileage")
-            entries += len(w.pending)
-        transactions += 1
-    seconds = time.perf_counter() - started
-    return {"entries": entries, "transactions": transactions, "seconds": seconds,
-            "entries_per_s": entries / seconds}
+    return {"programme_id": places.programme_id, "bulk": bulk,
+            "ledger": {"entries": sink.entries, "transactions": sink.transactions, "seconds": sink.seconds,
+                       "entries_per_s": sink.entries / max(sink.seconds, 1e-9)}}
 
 
 # --------------------------------------------------------------------------- measurements
 
 
-async def _settle(settings, programme_id: int, batch_size: int | None, profile: bool,
-                  database: str) -> dict[str, Any]:
+async def _settle(settings, programme_id: int, month: tuple[int, int], students: int, batch_size: int | None,
+                  profile: bool, database: str) -> dict[str, Any]:
     from backend.rewards.models import Programme
     from backend.rewards.settlement import participants, settle_month
 
@@ -176,23 +146,26 @@ async def _settle(settings, programme_id: int, batch_size: int | None, profile: 
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    report = await settle_month(settings, programme_id, 2026, 11, after_batch=after_batch, **kwargs)
+    report = await settle_month(settings, programme_id, *month, after_batch=after_batch, **kwargs)
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
     py_cpu = time.process_time() - py_before
     pg_cpu = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in postgres_cpu(database).items())
     out = {
-        "batch_size": batch_size, "batches": len(batches), "seconds": seconds,
-        "participants": report.participants, "settled": report.settled, "entries": report.entries,
-        "volunteer_minutes": report.volunteer_minutes, "coins_won": report.coins_won,
-        "students_per_s": report.participants / seconds, "entries_per_s": report.entries / seconds,
+        "month": report.month, "batch_size": batch_size, "batches": len(batches), "seconds": seconds,
+        "students": students, "participants": report.participants, "settled": report.settled,
+        "entries": report.entries, "volunteer_minutes": report.volunteer_minutes, "coins_won": report.coins_won,
+        "budget_exhausted": report.budget_exhausted,
+        "students_per_s": students / seconds, "participants_per_s": report.participants / seconds,
+        "entries_per_s": report.entries / seconds,
         "participants_query_s": participants_s,
         # Python and PostgreSQL take turns, so on an idle machine the run takes about their sum:
         # a figure that other work on a shared machine barely changes (it steals wall time, not CPU).
         "cpu_seconds": {"python": py_cpu, "postgresql": pg_cpu},
-        "cpu_us_per_student": (py_cpu + pg_cpu) / max(report.participants, 1) * 1e6,
-        "cpu_bound_students_per_s": report.participants / max(py_cpu + pg_cpu, 1e-9),
+        "cpu_us_per_student": (py_cpu + pg_cpu) / max(students, 1) * 1e6,
+        "cpu_us_per_participant": (py_cpu + pg_cpu) / max(report.participants, 1) * 1e6,
+        "cpu_bound_students_per_s": students / max(py_cpu + pg_cpu, 1e-9),
         # the first interval also holds the participants query: leave it out of the batch figures
         "batch_s_median": statistics.median(batches[1:] or batches) if batches else 0.0,
         "batch_s_max": max(batches[1:] or batches) if batches else 0.0,
@@ -339,12 +312,16 @@ async def _run_on(opts: argparse.Namespace, url: str) -> dict[str, Any]:
 
     from backend.db import close_db, init_db, migrate
 
+    from backend.codes import local_today
+
     rng = random.Random(opts.seed)
     settings = bench_settings(url, "settle")
+    anchor = opts.anchor or local_today(settings.display_timezone).replace(day=1)
+    month_day = anchor.replace(day=1) - timedelta(days=1)
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                                "uptime_at_start": uptime(),
-                               "options": {"students": opts.students, "batch_size": opts.batch_size or "default",
-                                           "seed": opts.seed}}
+                               "options": {"students": opts.students, "days": opts.days, "anchor": anchor.isoformat(),
+                                           "batch_size": opts.batch_size or "default", "seed": opts.seed}}
     raw = None
     try:
         await migrate(settings)
@@ -352,23 +329,22 @@ async def _run_on(opts: argparse.Namespace, url: str) -> dict[str, Any]:
         raw = await asyncpg.connect(asyncpg_dsn(url))
         results["machine"]["postgresql"] = await raw.fetchval("SHOW server_version")
         t0 = time.perf_counter()
-        world = await _populate(raw, opts.students, rng)
-        results["setup"] = {"students": opts.students, "schools": world["schools"],
-                            "households": world["households"], "seconds": time.perf_counter() - t0}
-        progress(f"{opts.students:,} students, {world['households']:,} households, {world['schools']} schools "
-                 f"in {results['setup']['seconds']:.1f}s")
-        results["opening_balances"] = await _opening_balances(world["pseudonyms"], rng)
-        progress(f"opening balances: {results['opening_balances']['entries']:,} ledger entries in "
-                 f"{results['opening_balances']['seconds']:.1f}s")
-        await raw.execute("ANALYZE")
+        world = await _populate(raw, opts, anchor)
+        results["setup"] = {**world["bulk"].to_json(), "seconds": time.perf_counter() - t0}
+        results["history_ledger"] = world["ledger"]
+        progress(f"{opts.students:,} demo families, {results['setup']['activities']:,} activities in "
+                 f"{results['setup']['seconds']:.1f}s; {world['ledger']['entries']:,} ledger entries through the "
+                 f"ledger in {world['ledger']['seconds']:.1f}s")
         before, old_cp = await _checkpoint(settings)
         results["checkpoint_before"] = before
         progress(f"checkpoint of {before['tree_size']:,} entries in {before['seconds']:.2f}s")
 
-        results["settlement"] = await _settle(settings, world["programme_id"], opts.batch_size, opts.profile,
+        results["settlement"] = await _settle(settings, world["programme_id"], (month_day.year, month_day.month),
+                                              opts.students, opts.batch_size, opts.profile,
                                               urlsplit(url).path.lstrip("/"))
         s = results["settlement"]
-        progress(f"settled {s['participants']:,} students, {s['entries']:,} entries in {s['seconds']:.1f}s")
+        progress(f"settled {s['month']}: {s['participants']:,} participants ({s['students']:,} students), "
+                 f"{s['entries']:,} entries in {s['seconds']:.1f}s")
         results["checkpoint"], cp = await _checkpoint(settings)
         progress(f"checkpoint of {cp.tree_size:,} entries in {results['checkpoint']['seconds']:.2f}s")
         results["proofs"] = await _proofs(cp, old_cp, opts.proofs, opts.proof_budget, rng)
@@ -390,20 +366,20 @@ async def _run_on(opts: argparse.Namespace, url: str) -> dict[str, Any]:
     results["extrapolation"] = {"students": GOAL_STUDENTS, "seconds": projected, "goal_seconds": GOAL_SECONDS,
                                 "meets_goal": projected <= GOAL_SECONDS,
                                 "cpu_bound_seconds": GOAL_STUDENTS / s["cpu_bound_students_per_s"],
-                                "entries": round(s["entries"] / max(s["participants"], 1) * GOAL_STUDENTS),
+                                "entries": round(s["entries"] / max(s["students"], 1) * GOAL_STUDENTS),
                                 "verify_seconds": results["verify"]["seconds_per_million"] * (
-                                    results["opening_balances"]["entries"] + s["entries"]) / max(
+                                    results["history_ledger"]["entries"] + s["entries"]) / max(
                                     opts.students, 1) * GOAL_STUDENTS / 1e6}
     return results
 
 
 def table(r: dict[str, Any]) -> str:
-    s, ref, o = r["settlement"], r["reference"], r["opening_balances"]
+    s, ref, o = r["settlement"], r["reference"], r["history_ledger"]
     inc, con, v, x = r["proofs"]["inclusion"], r["proofs"]["consistency"], r["verify"], r["extrapolation"]
     rows = [
-        ("opening balances (ledger append, award legs)", f"{o['entries']:,} entries", f"{o['seconds']:.1f} s",
+        ("demo history (ledger append: awards, mileage)", f"{o['entries']:,} entries", f"{o['seconds']:.1f} s",
          f"{o['entries_per_s']:,.0f} entries/s"),
-        ("settle_month", f"{s['participants']:,} students", f"{s['seconds']:.1f} s",
+        (f"settle_month {s['month']}", f"{s['participants']:,} participants", f"{s['seconds']:.1f} s",
          f"{s['students_per_s']:,.0f} students/s, {s['entries_per_s']:,.0f} entries/s"),
         ("  CPU: Python + PostgreSQL", f"{s['cpu_us_per_student']:.0f} us/student",
          f"{s['cpu_seconds']['python']:.1f} + {s['cpu_seconds']['postgresql']:.1f} s",

@@ -37,6 +37,13 @@ REJECT_REASONS = (
 APPROVE_REASON = "Looks right: thank you for switching it off."
 
 
+#: The most households a :class:`DemoConfig` (a whole :class:`Plan`, played through the services)
+#: may have: the plan is held in memory and each report is a service call. The benchmarks' bulk
+#: path (``benchmarks/demo_bulk.py``) takes families one at a time from :func:`family` and
+#: :func:`family_reports` and is not bound by it.
+MAX_HOUSEHOLDS = 100_000
+
+
 @dataclass(frozen=True)
 class DemoConfig:
     households: int = 30
@@ -44,8 +51,8 @@ class DemoConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not 2 <= self.households <= 100_000:
-            raise ValueError("households must be between 2 and 100000")
+        if not 2 <= self.households <= MAX_HOUSEHOLDS:
+            raise ValueError(f"households must be between 2 and {MAX_HOUSEHOLDS}")
         if not 7 <= self.days <= 366:
             raise ValueError("days must be between 7 and 366")
 
@@ -147,27 +154,32 @@ def _rng(seed: int, *parts: object) -> random.Random:
     return random.Random(f"pvpp-demo:{seed}:" + ":".join(str(p) for p in parts))
 
 
+def family(seed: int, i: int) -> Family:
+    """Family ``i`` of the seed's demo: it depends on the seed and ``i`` only, so any number of
+    families can be made one at a time."""
+    if i < 0:
+        raise ValueError("a family index is not negative")
+    r = _rng(seed, "family", i)
+    surname = ("Park", "Choi")[i] if i < 2 else r.choice(SURNAMES)
+    if i < 2:
+        school, class_name = 0, "2-1"
+        student, parent, age = (("Park Minjun", "Park Jiyoung", 13), ("Choi Yuna", "Choi Sunhee", 15))[i]
+    else:
+        school = i % 2
+        class_name = r.choice(SCHOOLS[school][1])
+        student = f"{surname} {r.choice(GIVEN)}"
+        parent = f"{surname} {r.choice(PARENT_GIVEN)}"
+        age = r.randint(12, 15)
+    return Family(
+        index=i, invite_code=f"DEMOHOME{i + 1}" if i < 2 else f"DEMOH{i:07d}",
+        name=f"Demo household {i + 1}" if i < 2 else f"{surname} family",
+        school=school, class_name=class_name, student_name=student, student_age=age, parent_name=parent,
+        has_plugs=i < 2 or r.random() < 0.4, demo_number=str(i + 1) if i < 2 else None,
+    )
+
+
 def make_families(config: DemoConfig) -> list[Family]:
-    families = []
-    for i in range(config.households):
-        r = _rng(config.seed, "family", i)
-        surname = ("Park", "Choi")[i] if i < 2 else r.choice(SURNAMES)
-        if i < 2:
-            school, class_name = 0, "2-1"
-            student, parent, age = (("Park Minjun", "Park Jiyoung", 13), ("Choi Yuna", "Choi Sunhee", 15))[i]
-        else:
-            school = i % 2
-            class_name = r.choice(SCHOOLS[school][1])
-            student = f"{surname} {r.choice(GIVEN)}"
-            parent = f"{surname} {r.choice(PARENT_GIVEN)}"
-            age = r.randint(12, 15)
-        families.append(Family(
-            index=i, invite_code=f"DEMOHOME{i + 1}" if i < 2 else f"DEMOH{i:07d}",
-            name=f"Demo household {i + 1}" if i < 2 else f"{surname} family",
-            school=school, class_name=class_name, student_name=student, student_age=age, parent_name=parent,
-            has_plugs=i < 2 or r.random() < 0.4, demo_number=str(i + 1) if i < 2 else None,
-        ))
-    return families
+    return [family(config.seed, i) for i in range(config.households)]
 
 
 def _activity_params(r: random.Random, type_key: str) -> dict:
@@ -198,13 +210,14 @@ DAILY = (
 )
 
 
-def _family_reports(config: DemoConfig, family: Family, days: list[date], anchor: date, pictures: int) -> list[Report]:
-    r = _rng(config.seed, "reports", family.index)
+def family_reports(seed: int, family: Family, days: list[date], anchor: date, pictures: int) -> list[Report]:
+    """What one family reports on ``days`` (its own random stream: other families do not change it)."""
+    r = _rng(seed, "reports", family.index)
     keen = 1.6 if family.demo_number else r.uniform(0.6, 1.3)
     out: list[Report] = []
 
     def add(day: date, who: str, type_key: str, hour: int, **extra) -> None:
-        key = f"demo-{config.seed}-{family.index}-{who}-{day:%Y%m%d}-{type_key}-{len(out)}"
+        key = f"demo-{seed}-{family.index}-{who}-{day:%Y%m%d}-{type_key}-{len(out)}"
         out.append(Report(local(day, hour, r.randint(0, 59)), family.index, who, type_key,
                           _activity_params(r, type_key), key, **extra))
 
@@ -245,8 +258,8 @@ def make_plan(config: DemoConfig, anchor: date, pictures: int = 6) -> Plan:
     days = [start + timedelta(days=n) for n in range(config.days)]
     families = make_families(config)
     reports: list[Report] = []
-    for family in families:
-        reports += _family_reports(config, family, days, anchor, max(pictures, 1))
+    for f in families:
+        reports += family_reports(config.seed, f, days, anchor, max(pictures, 1))
     reports.sort(key=lambda rep: (rep.at, rep.family, rep.key))
     plan = Plan(config, anchor, start, families, reports)
     month_end = anchor.replace(day=1) - timedelta(days=1)
@@ -257,7 +270,7 @@ def make_plan(config: DemoConfig, anchor: date, pictures: int = 6) -> Plan:
         plan.conversions = [Conversion(local(month_end, 23, 30), f.index, f"demo-{config.seed}-{f.index}-mileage-"
                                        f"{month_end:%Y%m}") for f in families]
         plan.redeem_at = local(first, 11) if first < anchor else None
-    plan.dr_events = _dr_events(config, families, days)
+    plan.dr_events = dr_events(config.seed, families, days)
     return plan
 
 
@@ -267,11 +280,11 @@ def _weekday_at_or_before(day: date) -> date:
     return day
 
 
-def _dr_events(config: DemoConfig, families: list[Family], days: list[date]) -> list[DrPlan]:
+def dr_events(seed: int, families: list[Family], days: list[date]) -> list[DrPlan]:
     """Three evening events in the history's second half (the baselines need earlier days)."""
     plugged = [f.index for f in families if f.has_plugs]
     others = plugged[2:] or plugged[1:]  # never parent1, whose screens the README shows
-    r = _rng(config.seed, "dr")
+    r = _rng(seed, "dr")
     n = len(days)
     events = []
     for k, (offset, short) in enumerate(((int(n * 0.45), False), (int(n * 0.65), True), (int(n * 0.85), False))):

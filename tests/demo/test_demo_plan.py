@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
+
 from backend.activities.catalogue import load_catalogue
 from backend.demo.photos import permitted, picture_pool
-from backend.demo.plan import DemoConfig, make_plan
+from backend.demo.plan import MAX_HOUSEHOLDS, DemoConfig, family, family_reports, make_families, make_plan
 from backend.savings.calendar import korean_holidays
 
 ANCHOR = date(2026, 12, 3)
@@ -22,6 +24,22 @@ def test_same_config_same_plan_and_bigger_size_keeps_the_first_families():
     assert [r for r in bigger.reports if r.family < 10] == a.reports
     other_seed = make_plan(DemoConfig(households=10, days=60, seed=4), ANCHOR)
     assert other_seed.reports != a.reports
+
+
+def test_families_one_at_a_time_are_the_plans_and_go_past_the_plan_cap():
+    """The benchmarks' bulk path makes families with ``family`` and ``family_reports``: the same as
+    the plan's, and any index works (a whole plan stays capped: it is held in memory)."""
+    config = DemoConfig(households=12, days=30, seed=5)
+    plan = make_plan(config, ANCHOR)
+    assert [family(5, i) for i in range(12)] == make_families(config) == plan.families
+    days = [plan.start + timedelta(days=n) for n in range(30)]
+    one_by_one = [r for f in plan.families for r in family_reports(5, f, days, ANCHOR, 6)]
+    assert sorted(one_by_one, key=lambda r: (r.at, r.family, r.key)) == plan.reports
+    far = family(5, 2 * MAX_HOUSEHOLDS)
+    assert far.invite_code == f"DEMOH{2 * MAX_HOUSEHOLDS:07d}" and far.index == 2 * MAX_HOUSEHOLDS
+    assert family_reports(5, far, days, ANCHOR, 6)
+    with pytest.raises(ValueError):
+        DemoConfig(households=MAX_HOUSEHOLDS + 1)
 
 
 def test_default_plan_covers_every_catalogue_type_in_the_period_and_two_schools():

@@ -60,6 +60,9 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     p.add_argument("--redis-url", default=os.environ.get("PVPP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"),
                    help="Redis for the API's rate limits (default %(default)s)")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--keep-databases", action="store_true",
+                   help="keep one database per size (pvpp_bench_proofs_<size>) and reuse it on the next run, "
+                        "so a quiet run measures without populating")
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     return p.parse_args(args)
 
@@ -224,11 +227,47 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
     sizes = [int(s) for s in opts.sizes.split(",")]
     if sizes != sorted(set(sizes)) or sizes[0] < 2:
         raise SystemExit("--sizes must be increasing and at least 2")
-    async with scratch.scratch_database(opts.admin_url, "pvpp_bench_proofs", progress) as url:
-        return await _run_on(opts, url, sizes)
+    rng = random.Random(opts.seed)
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": scratch.machine(),
+                               "uptime_at_start": scratch.uptime(),
+                               "options": {"sizes": sizes, "proofs": opts.proofs, "checkpoints": opts.checkpoints,
+                                           "seed": opts.seed, "keep_databases": opts.keep_databases},
+                               "goal_p99_ms": GOAL_P99_MS, "sizes": []}
+    results["machine"]["load_average_start"] = os.getloadavg()
+    for size in sizes:  # one database per size, so that kept ones can be measured again
+        old_sizes = sorted({rng.randrange(1, size) for _ in range(opts.checkpoints)})
+        if opts.keep_databases:
+            url = await _kept_database(opts.admin_url, size)
+            results["sizes"].append(await _run_size(opts, url, size, old_sizes, rng, results))
+        else:
+            async with scratch.scratch_database(opts.admin_url, "pvpp_bench_proofs", progress) as url:
+                results["sizes"].append(await _run_size(opts, url, size, old_sizes, rng, results))
+    results["uptime_at_end"] = scratch.uptime()
+    largest = results["sizes"][-1]
+    results["meets_goal"] = all(largest[k]["api"]["p99_ms"] <= GOAL_P99_MS for k in ("inclusion", "consistency"))
+    return results
 
 
-async def _run_on(opts: argparse.Namespace, url: str, sizes: list[int]) -> dict[str, Any]:
+async def _kept_database(admin_url: str, size: int) -> str:
+    """``pvpp_bench_proofs_<size>``, created when missing; kept after the run."""
+    import asyncpg
+
+    name = f"pvpp_bench_proofs_{size}"
+    conn = await asyncpg.connect(scratch.asyncpg_dsn(admin_url))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+    finally:
+        await conn.close()
+    if not exists:
+        await scratch.admin(admin_url, f'CREATE DATABASE "{name}"')
+        progress(f"created database {name} (kept)")
+    return scratch.with_database(admin_url, name)
+
+
+async def _run_size(opts: argparse.Namespace, url: str, size: int, old_sizes: list[int], rng: random.Random,
+                    results: dict[str, Any]) -> dict[str, Any]:
+    """Populate ``url`` to ``size`` entries (unless a kept database already holds exactly them), sign
+    the checkpoints and time the proofs through the API."""
     import asyncpg
     import httpx
 
@@ -236,12 +275,7 @@ async def _run_on(opts: argparse.Namespace, url: str, sizes: list[int]) -> dict[
     from backend.db import close_db, init_db, migrate
     from backend.ledger.tree import TreeState
 
-    rng = random.Random(opts.seed)
     settings = scratch.bench_settings(url, "proofs", redis_url=opts.redis_url, ledger_proofs_per_minute=1_000_000)
-    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": scratch.machine(),
-                               "uptime_at_start": scratch.uptime(),
-                               "options": {"sizes": sizes, "proofs": opts.proofs, "checkpoints": opts.checkpoints,
-                                           "seed": opts.seed}, "goal_p99_ms": GOAL_P99_MS, "sizes": []}
     raw = None
     app = None
     try:
@@ -249,42 +283,40 @@ async def _run_on(opts: argparse.Namespace, url: str, sizes: list[int]) -> dict[
         await init_db(settings)
         raw = await asyncpg.connect(scratch.asyncpg_dsn(url))
         results["machine"]["postgresql"] = await raw.fetchval("SHOW server_version")
-        results["machine"]["load_average_start"] = os.getloadavg()
         await raw.execute('ALTER TABLE ledger_entry DROP CONSTRAINT IF EXISTS "ledger_entry_ref_key"')
         for name in await raw.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'ledger_entry' "
                                     "AND indexname NOT LIKE '%pkey'"):
             await raw.execute(f'DROP INDEX "{name[0]}"')
+        held = await raw.fetchval("SELECT size FROM ledger_head WHERE id = 1")
+        if held == size:
+            populate: dict[str, Any] = {"reused": True}
+            progress(f"{size:,} entries: database populated by an earlier run, reused")
+        else:
+            await raw.execute("TRUNCATE ledger_entry, ledger_node, ledger_head, ledger_checkpoint")
+            populate = await _populate(raw, TreeState(0, []), size)
+            progress(f"{size:,} entries: +{populate['entries_added']:,} entries in "
+                     f"{populate['entries_seconds']:.1f}s, +{populate['nodes_added']:,} nodes in "
+                     f"{populate['nodes_seconds']:.1f}s")
+        await _sign_checkpoints(settings, raw, old_sizes + [size])
         app = create_app(settings, manage_db=False)
         transport = httpx.ASGITransport(app=app, client=("192.0.2.1", 4000))
-        state = TreeState(0, [])
         async with httpx.AsyncClient(transport=transport, base_url="http://pvpp.bench") as client:
-            for size in sizes:
-                populate = await _populate(raw, state, size)
-                progress(f"{size:,} entries: +{populate['entries_added']:,} entries in "
-                         f"{populate['entries_seconds']:.1f}s, +{populate['nodes_added']:,} nodes in "
-                         f"{populate['nodes_seconds']:.1f}s")
-                old_sizes = sorted({rng.randrange(1, size) for _ in range(opts.checkpoints)})
-                await _sign_checkpoints(settings, raw, old_sizes + [size])
-                measured = await _measure(client, raw, size, old_sizes, opts.proofs, rng)
-                measured["populate"] = populate
-                measured["load_average"] = os.getloadavg()
-                results["sizes"].append(measured)
-                progress(f"{size:,} (load {os.getloadavg()[0]:.1f}): inclusion p50 "
-                         f"{measured['inclusion']['api']['p50_ms']:.2f} ms p99 "
-                         f"{measured['inclusion']['api']['p99_ms']:.2f} ms (bare SQL p99 "
-                         f"{measured['inclusion']['bare_sql']['p99_ms']:.2f} ms); consistency p50 "
-                         f"{measured['consistency']['api']['p50_ms']:.2f} ms p99 "
-                         f"{measured['consistency']['api']['p99_ms']:.2f} ms")
+            measured = await _measure(client, raw, size, old_sizes, opts.proofs, rng)
     finally:
         if app is not None:
             await app.state.redis.aclose()
         if raw is not None:
             await raw.close()
         await close_db()
-    results["uptime_at_end"] = scratch.uptime()
-    largest = results["sizes"][-1]
-    results["meets_goal"] = all(largest[k]["api"]["p99_ms"] <= GOAL_P99_MS for k in ("inclusion", "consistency"))
-    return results
+    measured["populate"] = populate
+    measured["load_average"] = os.getloadavg()
+    progress(f"{size:,} (load {os.getloadavg()[0]:.1f}): inclusion p50 "
+             f"{measured['inclusion']['api']['p50_ms']:.2f} ms p99 "
+             f"{measured['inclusion']['api']['p99_ms']:.2f} ms (bare SQL p99 "
+             f"{measured['inclusion']['bare_sql']['p99_ms']:.2f} ms); consistency p50 "
+             f"{measured['consistency']['api']['p50_ms']:.2f} ms p99 "
+             f"{measured['consistency']['api']['p99_ms']:.2f} ms")
+    return measured
 
 
 def table(r: dict[str, Any]) -> str:

@@ -157,9 +157,10 @@ def test_teacher_issues_a_certificate_whose_qr_verifies(backend: Backend, data_d
 
 def test_admin_sees_the_schools_power_saving_events(backend: Backend, data_dir: Path) -> None:
     announce_dr_event(backend, "학교와 함께하는 저녁 절전", 3)
-    events = backend.graphql("{ drEvents(upcoming: false) { items { title state } } }",
+    events = backend.graphql("{ drEvents(upcoming: false) { items { id title state } } }",
                              token=backend.token(ADMIN))["drEvents"]["items"]
     assert any(e["title"] == "학교와 함께하는 저녁 절전" for e in events), events
+    lines = delivery_lines(backend, [e for e in events if e["state"] == "ENDED"][:1])
 
     async def scenario(d: Driver) -> None:
         await sign_in(d, ADMIN, "로그인")
@@ -170,5 +171,22 @@ def test_admin_sees_the_schools_power_saving_events(backend: Backend, data_dir: 
             assert d.shown(e["title"]), (e, d.texts())
         if any(e["state"] == "ENDED" for e in events):
             assert any(t.startswith("2-1: ") for t in d.texts()), d.texts()
+        for name, rate in lines:  # the true ratio: over 100 % when a class over-delivered
+            assert any(t.startswith(name) and t.endswith(rate) for t in d.texts()), (name, rate, d.texts())
 
     run_app(scenario, data_dir=data_dir, server=backend.url, lang="ko")
+
+
+def delivery_lines(backend: Backend, ended: list[dict]) -> list[tuple[str, str]]:
+    """("<class>: ", "(<delivered ÷ contracted>%)") of each class with measured households, from the API."""
+    token = backend.token(ADMIN)
+    classes = backend.graphql("{ me { school { classes { id name } } } }", token=token)["me"]["school"]["classes"]
+    lines = []
+    for e in ended:
+        for c in classes:
+            d = backend.graphql("query($e: ID!, $c: ID!) { drTeamDelivery(eventId: $e, classId: $c) { "
+                                "... on DrTeamDelivery { householdsPooled deliveredKwh contractedKwh } } }",
+                                {"e": e["id"], "c": c["id"]}, token=token)["drTeamDelivery"]
+            if d.get("householdsPooled") and d["contractedKwh"]:
+                lines.append((f"{c['name']}: ", f"({round(d['deliveredKwh'] / d['contractedKwh'] * 100):,}%)"))
+    return lines

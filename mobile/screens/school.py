@@ -54,11 +54,11 @@ class SchoolBoardScreen(BaseScreen):
             self.period_buttons[kind] = tb
             row.add_widget(tb)
         self.content.add_widget(row)
-        self.heading(_("Classes of {school} · {period}").format(school=school.get("name", ""),
-                                                               period=classes["period"]["label"]))
+        period = formats.period(classes["period"]["kind"], classes["period"]["firstDay"])
+        self.heading(_("Classes of {school} · {period}").format(school=school.get("name", ""), period=period))
         board_cards(self.content, classes, _("No classes yet."))
         self.awards_of(nominations["items"], classes["period"])
-        self.heading(_("Schools of the city · {period}").format(period=classes["period"]["label"]))
+        self.heading(_("Schools of the city · {period}").format(period=period))
         if "problem" in schools:
             self.note(schools["problem"])
         else:

@@ -8,7 +8,6 @@ the admin sees the school's power-saving events."""
 from __future__ import annotations
 
 import io
-import re
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from PIL import Image
 
 from mobile import formats, i18n
 from tests.mobile.driver import Driver, run_app
+from tests.mobile.test_every_screen import english_periods
 from tests.mobile.server import STUDENT2, TEACHER, Backend
 from tests.mobile.test_student_flow import sign_in
 from tests.mobile.tour import announce_dr_event
@@ -44,11 +44,6 @@ def board_period(backend: Backend, kind: str) -> date:
     data = backend.graphql("query($p: ScorePeriod!) { scoreboard(level: CLASS, period: $p) { ... on Scoreboard { "
                            "period { firstDay } } } }", {"p": kind}, token=backend.token(ADMIN))
     return date.fromisoformat(data["scoreboard"]["period"]["firstDay"])
-
-
-def english_periods(texts: list[str]) -> list[str]:
-    """Texts with a period as the server labels it ("2026-12", "2026 school year", "2026 term 2")."""
-    return [t for t in texts if re.search(r"\b\d{4}-\d{2}\b(?!-)|school year|\bterm \d", t, re.IGNORECASE)]
 
 
 def texts_of(widget) -> list[str]:
@@ -215,10 +210,13 @@ def test_teacher_issues_a_certificate_whose_qr_verifies(backend: Backend, data_d
 
 def test_admin_sees_the_schools_power_saving_events(backend: Backend, data_dir: Path) -> None:
     announce_dr_event(backend, "학교와 함께하는 저녁 절전", 3)
+    over_delivered_event(backend)
     events = backend.graphql("{ drEvents(upcoming: false) { items { id title state } } }",
                              token=backend.token(ADMIN))["drEvents"]["items"]
     assert any(e["title"] == "학교와 함께하는 저녁 절전" for e in events), events
+    assert [e["title"] for e in events if e["state"] == "ENDED"][:1] == [OVER_DELIVERED], events
     lines = delivery_lines(backend, [e for e in events if e["state"] == "ENDED"][:1])
+    assert ("2-1: ", "(150%)") in lines, lines  # 3.6 kWh saved of 2.4 contracted: over 100 %
 
     async def scenario(d: Driver) -> None:
         await sign_in(d, ADMIN, "로그인")
@@ -233,6 +231,23 @@ def test_admin_sees_the_schools_power_saving_events(backend: Backend, data_dir: 
             assert any(t.startswith(name) and t.endswith(rate) for t in d.texts()), (name, rate, d.texts())
 
     run_app(scenario, data_dir=data_dir, server=backend.url, lang="ko")
+
+
+OVER_DELIVERED = "지난 저녁 피크 절전"
+
+
+def over_delivered_event(backend: Backend) -> None:
+    """A city event that ended two hours ago, settled: a household of the admin's class 2-1 saved
+    3.6 kWh against its 2.4 kWh share."""
+    school = backend.graphql("{ me { school { municipality { id } classes { id name } } } }",
+                             token=backend.token(ADMIN))["me"]["school"]
+    class_id = next(c["id"] for c in school["classes"] if c["name"] == "2-1")
+    backend._run_job(  # in the server's database, as the DR worker's settlement would write it
+        "from backend.accounts.models import Role, User\nfrom tests.schools.support import settled_dr\n"
+        "async def over(class_id, municipality_id):\n"
+        "    student = await User.filter(school_class_id=class_id, role=Role.STUDENT).order_by('id').first()\n"
+        f"    await settled_dr(municipality_id, student.household_id, 3.6, 2.4, title={OVER_DELIVERED!r})\n",
+        f"over({class_id}, {school['municipality']['id']})")
 
 
 def delivery_lines(backend: Backend, ended: list[dict]) -> list[tuple[str, str]]:

@@ -44,6 +44,21 @@ def day(value: date | str) -> str:
     return format_date(value, format="medium", locale=loc())
 
 
+def period(kind: str, first_day: date | str) -> str:
+    """A scoring period as people say it, from its kind (month, term, school_year in either case) and
+    first day: "December 2026" / "2026년 12월", "Term 2 of 2026" / "2026학년도 2학기", "School year 2026"."""
+    if isinstance(first_day, str):
+        first_day = date.fromisoformat(first_day[:10])
+    kind = kind.lower()
+    if kind == "month":
+        from babel.dates import format_skeleton
+
+        return format_skeleton("yMMMM", first_day, locale=loc())
+    if kind == "term":
+        return _("Term {n} of {year}").format(n=1 if first_day.month == 3 else 2, year=first_day.year)
+    return _("School year {year}").format(year=first_day.year)
+
+
 def local(value: datetime | str) -> datetime:
     """A server time (ISO 8601 with offset) on the phone's clock: its own time zone."""
     if isinstance(value, str):

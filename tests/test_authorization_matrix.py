@@ -219,6 +219,9 @@ createMunicipality                   N     N     N     N    N    N    N    N    
 scoreboard(A)                        N     N     N     N    Y    Y    N    Y    N   Y   U
 scoreboard(missing)                  N     N     N     N    N    N    N    N    N   N   U
 myRanks                              Y     N     Y     N    N    N    N    N    N   N   U
+# awards won: an award of 100 points to student_a1 exists; the winner and their guardian see it, everyone
+# else (a classmate, staff, officers, operators) an empty list: myAwards lists only the caller's own
+myAwards                             Y     Y     Y     Y    Y    Y    Y    Y    Y   Y   U
 # prizes: nomination N (student_a1, by teacher_a) and budget P (school A, points, by admin_a) exist;
 # teachers nominate, the school admin awards and withdraws, budgets by the school admin or city officers
 nominations(A)                       N     N     N     N    Y    Y    N    Y    N   Y   U
@@ -426,6 +429,8 @@ PAYLOAD_TYPES = {
     "Scoreboard", "ScoreEntry", "PeriodRange", "GroupRank", "MyRanks",
     # prizes: reached only through nominations/prizeBudgets and the prize mutations (rows above)
     "PrizeBudget", "PrizeBudgetList", "Nomination", "NominationList", "Award",
+    # awards won: reached only through myAwards, the caller's own and their children's (rows above)
+    "MyAward", "MyAwardList",
     # certificates: issued by issueVolunteerCertificate (rows above); verification shows a masked name only
     "VolunteerCertificate", "CertificateVerification", "CertificateEntry",
     # the counter and the coin dashboard: officers of the municipality (and operators: the dashboard)
@@ -769,6 +774,14 @@ async def _prepare_award(ctx: Ctx) -> None:
         ctx.extra["award"] = str(row.id)
 
 
+def _check_my_awards(ctx: Ctx, target: str, value: Any) -> str | None:
+    """The award to student_a1 for the winner and their guardian only."""
+    winner = ctx.world.family_a1.student
+    want = ([{"id": ctx.extra["award"], "winners": [winner.display_name], "myShare": 100}]
+            if ctx.role in ("student_a1", "parent_a1") else [])
+    return None if value["items"] == want else f"got {value['items']}, expected {want}"
+
+
 async def _prepare_certificate(ctx: Ctx) -> None:
     """90 volunteer minutes of student_a1 this year, and a certificate issued by teacher_a."""
     if "certificate" in ctx.extra:
@@ -1071,6 +1084,10 @@ OPERATIONS: dict[str, Operation] = {
     "myRanks": Operation(
         "myRanks", f"query {{ myRanks {{ {_error_fragment('MyRanks', 'classRank { rank suppressed }')} }} }}",
         "MyRanks", check=lambda ctx, t, v: None if v["classRank"]["suppressed"] is True else f"got {v}",
+    ),
+    "myAwards": Operation(
+        "myAwards", f"query {{ myAwards {{ {_error_fragment('MyAwardList', 'items { id winners myShare }')} }} }}",
+        "MyAwardList", check=_check_my_awards, prepare=_prepare_award,
     ),
     "nominations": Operation(
         "nominations", f"query($s: ID!) {{ nominations(schoolId: $s) {{ "

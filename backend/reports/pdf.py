@@ -15,6 +15,15 @@ def _line(pdf, label: str, value: str) -> None:
     pdf.cell(0, 8, value, border="B", new_x="LMARGIN", new_y="NEXT")
 
 
+def _dr_event(pdf, e: dict) -> None:
+    """An event's title in full (wrapped), then its delivery against the target on a line of its own."""
+    pdf.ln(2)
+    pdf.set_font(FONT, size=11)
+    pdf.multi_cell(0, 6, f"DR #{e['eventId']} {e['title']}", new_x="LMARGIN", new_y="NEXT")
+    rate = "-" if e["deliveryRate"] is None else f"{e['deliveryRate'] * 100:.1f}%"
+    _line(pdf, "전달 / 목표 Delivered / target", f"{e['deliveredKwh']:,.3f} / {e['targetKwh']:,.3f} kWh ({rate})")
+
+
 def render(f: dict) -> bytes:
     pdf = new_pdf(f"{f['municipality']} {f['year']}-{f['month']:02d} 월간 보고서")
     pdf.set_font(FONT, size=18)
@@ -30,8 +39,7 @@ def render(f: dict) -> bytes:
     _line(pdf, "지역화폐 발행 Coins issued", f"₩{f['coinsIssuedWon']:,}")
     _line(pdf, "지역화폐 사용 Coins redeemed", f"₩{f['coinsRedeemedWon']:,}")
     for e in f["dr"]:
-        rate = "-" if e["deliveryRate"] is None else f"{e['deliveryRate'] * 100:.1f}%"
-        _line(pdf, f"DR #{e['eventId']} {e['title'][:24]}", f"{e['deliveredKwh']:,.3f} / {e['targetKwh']:,.3f} kWh ({rate})")
+        _dr_event(pdf, e)
     pdf.ln(4)
     pdf.image(io.BytesIO(participation_chart(f["schools"])), w=170)
     pdf.ln(2)

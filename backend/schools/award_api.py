@@ -19,6 +19,8 @@ from backend.schools import awards
 from backend.schools.award_types import (
     Award,
     EvidenceInput,
+    MyAward,
+    MyAwardList,
     Nomination,
     NominationList,
     NomineeKind,
@@ -32,12 +34,14 @@ from backend.schools.models import School as SchoolModel
 from backend.schools.periods import PeriodKind
 from backend.schools.score_types import ScorePeriod
 from backend.schools.scoreboard import period_day
+from backend.schools.won_awards import won_awards
 
 NominationResult = result_union("NominationResult", Nomination, NotAllowed, ValidationFailed)
 NominationListResult = result_union("NominationListResult", NominationList, NotAllowed, ValidationFailed)
 AwardResult = result_union("AwardResult", Award, NotAllowed, ValidationFailed, AlreadyExists, LimitReached)
 PrizeBudgetResult = result_union("PrizeBudgetResult", PrizeBudget, NotAllowed, ValidationFailed, LimitReached)
 PrizeBudgetListResult = result_union("PrizeBudgetListResult", PrizeBudgetList, NotAllowed, ValidationFailed)
+MyAwardListResult = result_union("MyAwardListResult", MyAwardList, NotAllowed)
 
 
 async def _school_for_staff(info: Info, school_id: strawberry.ID) -> SchoolModel:
@@ -55,6 +59,12 @@ def _ids(values: list[strawberry.ID], field: str) -> list[int]:
 
 @strawberry.type
 class AwardQueries:
+    @strawberry.field(permission_classes=[IsAuthenticated],
+                      description="Awards the caller won, and a guardian's children won, withdrawn ones marked.")
+    @returns_errors
+    async def my_awards(self, info: Info) -> MyAwardListResult:
+        return MyAwardList(items=[MyAward.of(won, info) for won in await won_awards(require_principal(info))])
+
     @strawberry.field(permission_classes=[IsAuthenticated],
                       description="A school's nominations with their awards (its staff, its city's officers, operators).")
     @returns_errors

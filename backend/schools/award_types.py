@@ -14,6 +14,8 @@ from backend.schools import awards
 from backend.schools.models import Award as AwardModel
 from backend.schools.models import Nomination as NominationModel
 from backend.schools.models import PrizeBudget as PrizeBudgetModel
+from backend.schools.score_types import PeriodRange
+from backend.schools.won_awards import WonAward
 
 
 @strawberry.enum
@@ -124,3 +126,45 @@ class NominationList:
 @strawberry.type
 class PrizeBudgetList:
     items: list[PrizeBudget]
+
+
+@public_type
+@strawberry.type(description="An award the caller or their child won, as the winners see it (reached only through "
+                             "myAwards): no budget, staff or evidence.")
+class MyAward:
+    id: strawberry.ID
+    category: str
+    nominee_kind: NomineeKind
+    nominee_name: str = strawberry.field(description="The student, the family (household) or the class awarded")
+    winners: list[str] = strawberry.field(description="The caller and their children among the recipients")
+    winner_ids: list[strawberry.ID] = strawberry.field(description="Their user ids, in the same order")
+    school_name: str
+    period: PeriodRange
+    reason: str = strawberry.field(description="The nomination's reason, shown to the winners")
+    asset: str = strawberry.field(description="points, coins_won or honours")
+    amount: int = strawberry.field(description="The whole prize (0 for an honour), shared by all recipients")
+    honour: bool
+    my_share: int = strawberry.field(description="What the caller and their children received (0 for an honour)")
+    ledger_seqs: list[int] = strawberry.field(description="The ledger legs that credited them (ledgerInclusionProof)")
+    awarded_at: datetime
+    withdrawn: bool
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None = strawberry.field(description="As in the withdrawal's ledger memo")
+
+    @classmethod
+    def of(cls, won: WonAward, info: Info) -> MyAward:
+        tz, a, n = info.context.settings.display_timezone, won.award, won.nomination
+        return cls(id=strawberry.ID(str(a.id)), category=n.category, nominee_kind=NomineeKind(n.nominee_kind),
+                   nominee_name=won.nominee_name, winners=[u.display_name for u in won.winners],
+                   winner_ids=[strawberry.ID(str(u.id)) for u in won.winners], school_name=won.school,
+                   period=PeriodRange.of(won.period), reason=n.reason, asset=a.asset,
+                   amount=0 if a.budget_id is None else a.amount, honour=a.budget_id is None, my_share=won.share,
+                   ledger_seqs=list(won.seqs), awarded_at=to_display(a.awarded_at, tz),
+                   withdrawn=a.withdrawn_at is not None, withdrawn_at=to_display(a.withdrawn_at, tz),
+                   withdrawn_reason=a.withdrawn_reason)
+
+
+@public_type
+@strawberry.type
+class MyAwardList:
+    items: list[MyAward]

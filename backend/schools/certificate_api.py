@@ -17,7 +17,7 @@ from backend.graphql.results import parse_id, require_principal, returns_errors
 from backend.schools import certificates
 from backend.schools.proofs import entry_proofs
 from backend.schools.periods import PeriodKind, period_of
-from backend.schools.score_types import ScorePeriod
+from backend.schools.score_types import PeriodRange, ScorePeriod
 from backend.schools.scoreboard import period_day
 
 
@@ -29,7 +29,8 @@ class VolunteerCertificate:
     minutes: int
     hours: int = strawberry.field(description="Whole hours for NEIS")
     carry_minutes: int
-    period_label: str
+    period_label: str = strawberry.field(description="As printed on the certificate; apps format `period`")
+    period: PeriodRange
     qr_payload: str
     pdf_base64: str
 
@@ -111,15 +112,16 @@ class CertificateMutations:
                                           on: date | None = None) -> CertificateResult:
         settings = info.context.settings
         day = period_day(on, local_today(settings.display_timezone))
-        cert = await certificates.issue(require_principal(info), parse_id(student_id, "studentId"),
-                                        period_of(PeriodKind(period.value), day), settings.signing_key,
-                                        settings.display_timezone)
+        chosen = period_of(PeriodKind(period.value), day)
+        cert = await certificates.issue(require_principal(info), parse_id(student_id, "studentId"), chosen,
+                                        settings.signing_key, settings.display_timezone)
         from backend.schools.certificate_pdf import render  # fpdf loads on first use, not at API start
 
         payload = certificates.qr_payload(settings.public_base_url, cert.number, cert.digest)
         f = cert.figures
         return VolunteerCertificate(number=cert.number, digest=cert.digest, minutes=f["minutes"], hours=f["hours"],
                                     carry_minutes=f["carryMinutes"], period_label=f["periodLabel"],
+                                    period=PeriodRange.of(chosen),
                                     qr_payload=payload, pdf_base64=base64.b64encode(render(f, payload)).decode())
 
 

@@ -3,7 +3,6 @@ school's nominations to award from a budget or as an honour, and standing awards
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from kivy.metrics import dp
@@ -26,18 +25,6 @@ def kind_name(kind: str) -> str:
 
 def period_name(kind: str) -> str:
     return {"month": _("Month"), "term": _("Term"), "school_year": _("School year")}.get(kind, kind)
-
-
-def period_text(kind: str, start: str) -> str:
-    """A nomination's period as people say it: December 2026, the 2nd term of 2026, school year 2026."""
-    first = date.fromisoformat(start[:10])
-    if kind == "month":
-        from babel.dates import format_skeleton
-
-        return format_skeleton("yMMMM", first, locale=formats.loc())
-    if kind == "term":
-        return _("Term {n} of {year}").format(n=1 if first.month == 3 else 2, year=first.year)
-    return _("School year {year}").format(year=first.year)
 
 
 def whole(text: str) -> int | None:
@@ -130,7 +117,7 @@ class AwardsScreen(BaseScreen):
         card.add_widget(Para(text=f"{kind_name(n['nomineeKind'])} · {n['nomineeName']}"
                                   f" · {category_name(n['category'])}"))
         card.add_widget(Note(text=_("{period} · {status}").format(
-            period=period_text(n["periodKind"], n["periodStart"]), status=status_name(n["status"]))))
+            period=formats.period(n["periodKind"], n["periodStart"]), status=status_name(n["status"]))))
         card.add_widget(Para(text=n["reason"]))
         evidence = len(n["activityIds"]) + len(n["photoIds"]) + (1 if n["drEventId"] else 0)
         if evidence:

@@ -1,4 +1,4 @@
-"""A parent's home: children (consent, activity, wallet), photos to review, events, plugs, own data.
+"""A parent's home: children (consent, awards, activity, wallet), photos to review, events, plugs, own data.
 Layout in ``family.kv``."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from mobile.messages import rejection, review_reason
 from mobile.screens.base import BaseScreen, load_kv
 from mobile.screens.history import status_text
 from mobile.screens.log_activity import type_name
+from mobile.screens.won_awards import add_award_cards
 from mobile.widgets.common import Card, Note
 
 load_kv("family")
@@ -47,15 +48,17 @@ class FamilyScreen(BaseScreen):
     async def refresh(self) -> None:
         me = await self.app.load_me()
         types = {t["key"]: type_name(t) for t in await self.app.types()}
-        cards = [await self.child_card(link, types) for link in me.get("children") or []]
+        won = (await self.app.client.call("MyAwards", "myAwards"))["items"]
+        cards = [await self.child_card(link, types, won) for link in me.get("children") or []]
         self.ids.children.clear_widgets()
         for card in cards:
             self.ids.children.add_widget(card)
         await self.review_queue(types)
 
-    async def child_card(self, link: dict[str, Any], types: dict[str, str]) -> ChildCard:
+    async def child_card(self, link: dict[str, Any], types: dict[str, str], won: list[dict[str, Any]]) -> ChildCard:
         child = link["student"] or {}
         card = ChildCard(screen=self, child=child, given=link["consentGiven"])
+        add_award_cards(card.ids.awards, [a for a in won if child.get("id") in a["winnerIds"]])
         try:
             wallet = await self.app.client.call("Wallet", "wallet", {"userId": child["id"], "historyLimit": 1})
             card.points = _("Points: {n}").format(n=formats.number(wallet["points"]))

@@ -1,4 +1,4 @@
-"""A student's home: this month's saving, points, volunteer time, mileage, coins and streak."""
+"""A student's home: their awards, this month's saving, points, volunteer time, mileage, coins and streak."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from mobile import formats
 from mobile.i18n import _, ngettext
 from mobile.screens.base import RoleHomeScreen, load_kv
+from mobile.screens.won_awards import add_award_cards
 from mobile.widgets.common import Tile
 
 load_kv("home")
@@ -41,6 +42,8 @@ class HomeScreen(RoleHomeScreen):
             return
         wallet = await client.call("Wallet", "wallet", {"historyLimit": 1})
         acts = await client.call("Activities", "activities", {"limit": 200})
+        won = await client.call("MyAwards", "myAwards")
+        add_award_cards(self.ids.awards, won["items"], _("Your awards"))
         summary = month_summary(acts["items"], date.today())
         tiles = [
             (_("Electricity saved"), formats.kwh(summary["kwh"])),

@@ -54,11 +54,11 @@ class SchoolBoardScreen(BaseScreen):
             self.period_buttons[kind] = tb
             row.add_widget(tb)
         self.content.add_widget(row)
-        self.heading(_("Classes of {school} · {period}").format(school=school.get("name", ""),
-                                                               period=classes["period"]["label"]))
+        period = formats.period(classes["period"]["kind"], classes["period"]["firstDay"])
+        self.heading(_("Classes of {school} · {period}").format(school=school.get("name", ""), period=period))
         board_cards(self.content, classes, _("No classes yet."))
         self.awards_of(nominations["items"], classes["period"])
-        self.heading(_("Schools of the city · {period}").format(period=classes["period"]["label"]))
+        self.heading(_("Schools of the city · {period}").format(period=period))
         if "problem" in schools:
             self.note(schools["problem"])
         else:
@@ -115,12 +115,18 @@ class SchoolDrScreen(BaseScreen):
                                            {"eventId": event_id, "classId": school_class["id"]})
         except Rejected as exc:
             return f"{school_class['name']}: {rejection(exc.as_dict())}"
-        if not d["householdsPooled"]:
-            return _("{name}: no household measured").format(name=school_class["name"])
-        rate = d["rateAfter"] if d["rateAfter"] is not None else d["rateBefore"]
-        return _("{name}: delivered {delivered} of {contracted} ({rate})").format(
-            name=school_class["name"], delivered=formats.kwh(d["deliveredKwh"]),
-            contracted=formats.kwh(d["contractedKwh"]), rate=f"{round((rate or 0) * 100)}%")
+        return delivery_text(school_class["name"], d)
+
+
+def delivery_text(name: str, d: dict[str, Any]) -> str:
+    """A class's measured delivery against its contracted reduction, over 100 % when it over-delivered
+    (the pooled rates stop at 100 %: they count what was credited, not what was saved)."""
+    if not d["householdsPooled"]:
+        return _("{name}: no household measured").format(name=name)
+    ratio = d["deliveredKwh"] / d["contractedKwh"] if d["contractedKwh"] else None
+    return _("{name}: delivered {delivered} of {contracted} ({rate})").format(
+        name=name, delivered=formats.kwh(d["deliveredKwh"]), contracted=formats.kwh(d["contractedKwh"]),
+        rate="–" if ratio is None else f"{formats.number(ratio * 100)}%")
 
 
 def scope_name(scope: str) -> str:

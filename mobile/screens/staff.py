@@ -112,7 +112,8 @@ class StaffScreen(RoleHomeScreen):
         await self._load()
 
     def scoreboard(self, board: dict[str, Any]) -> None:
-        self.heading(_("Class scoreboard · {period}").format(period=board["period"]["label"]))
+        self.heading(_("Class scoreboard · {period}").format(
+            period=formats.period(board["period"]["kind"], board["period"]["firstDay"])))
         board_cards(self.content, board, _("No classes yet."))
 
 

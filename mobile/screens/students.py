@@ -101,6 +101,7 @@ class StudentsScreen(BaseScreen):
             card.add_widget(tb)
         self.reason = ReasonField(hint_text=_("Why? (at least 10 characters)"))
         card.add_widget(self.reason)
+        card.add_widget(Note(text=_("If the nomination is awarded, the winners see this reason on their home screen.")))
         self.form_error = Para(text="", color=(0.7, 0.1, 0.1, 1))
         card.add_widget(self.form_error)
         row = Row()
@@ -148,7 +149,7 @@ class StudentsScreen(BaseScreen):
         pdf.write_bytes(base64.b64decode(cert["pdfBase64"]))
         card.certificate, card.pdf_path = cert, pdf
         card.result.add_widget(Para(text=_("Certificate {number} · {period}").format(
-            number=cert["number"], period=cert["periodLabel"])))
+            number=cert["number"], period=formats.period(cert["period"]["kind"], cert["period"]["firstDay"]))))
         card.result.add_widget(Para(text=_("{minutes} for 1365 · NEIS {hours} h, {carry} carried").format(
             minutes=formats.minutes(cert["minutes"]), hours=cert["hours"], carry=formats.minutes(cert["carryMinutes"]))))
         card.result.add_widget(QrImage(cert["qrPayload"], size_hint_y=None, height=dp(160)))

@@ -100,6 +100,22 @@ def test_numbers_and_dates_follow_the_language() -> None:
     assert formats.day(date(2026, 5, 4)) == "4 May 2026"
 
 
+def test_period_labels_follow_the_language() -> None:
+    """Scoreboards, awards and certificates name periods from their kind and first day, in the app's language."""
+    from mobile import formats
+
+    i18n.set_language("ko")
+    assert formats.period("MONTH", "2026-11-01") == "2026년 11월"
+    assert formats.period("TERM", "2026-09-01") == "2026학년도 2학기"
+    assert formats.period("term", "2027-03-01") == "2027학년도 1학기"
+    assert formats.period("SCHOOL_YEAR", "2026-03-01") == "2026학년도"
+    i18n.set_language("en")
+    assert formats.period("MONTH", "2026-11-01") == "November 2026"
+    assert formats.period("TERM", "2026-09-01") == "Term 2 of 2026"
+    assert formats.period("school_year", "2026-03-01") == "School year 2026"
+    i18n.set_language("ko")
+
+
 def test_font_and_licence_ship() -> None:
     from mobile.bootstrap import font_path
 

@@ -75,3 +75,14 @@ def test_key_fingerprint_and_qr() -> None:
     fp = key_fingerprint("peoples-vpp.local/ledger+1234abcd+AAAA")
     assert fp.startswith("peoples-vpp.local/ledger ") and len(fp.split()) == 5
     assert qr_png("PVPP1-code").startswith(b"\x89PNG")
+
+
+def test_class_delivery_shows_over_delivery() -> None:
+    """The school DR screen's line is delivered ÷ contracted, not the pooled rate that stops at 100 %."""
+    from mobile.screens.school import delivery_text
+
+    team = {"householdsPooled": 3, "deliveredKwh": 3.6, "contractedKwh": 2.4, "rateBefore": 1.0, "rateAfter": 1.0}
+    assert delivery_text("2-1", team) == "2-1: delivered 3.60 kWh of 2.40 kWh (150%)"
+    short = {**team, "deliveredKwh": 1.2, "rateBefore": 0.5, "rateAfter": 0.5}
+    assert delivery_text("2-1", short) == "2-1: delivered 1.20 kWh of 2.40 kWh (50%)"
+    assert delivery_text("2-2", {**team, "householdsPooled": 0}) == "2-2: no household measured"

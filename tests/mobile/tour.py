@@ -164,6 +164,13 @@ class Tour:
             await self.shot(d, "admin", name.replace("_", "-"))
         await d.app.sign_out()
 
+    async def winner(self, d: Driver) -> None:
+        """Student2, whom the teacher nominated and the admin awarded: the award on their home screen."""
+        await self.sign_in(d, STUDENT2, "home")
+        await d.wait(lambda: any(hasattr(w, "award_id") for w in d.widgets()), 30, "the award")
+        await self.shot(d, "student", "home-award")
+        await d.app.sign_out()
+
     async def officer(self, d: Driver) -> None:
         await self.sign_in(d, OFFICER, "counter")
         await self.shot(d, "officer", "counter")
@@ -234,12 +241,14 @@ def run_tour(backend: Backend, lang: str, device: Path, out: Path | None) -> Tou
 
 def run_staff(tour: Tour, backend: Backend, device: Path) -> None:
     """The teacher's home, students (a nomination, a certificate), the school admin's awards, school
-    scoreboard and events, and the officer's counter (redeeming a code student2 made)."""
+    scoreboard and events, the award on the winner's home, and the officer's counter (redeeming a
+    code student2 made)."""
     tour.backend = backend
     give_coins(backend, STUDENT2, 1500)
     tour.redemption_code = coin_code(backend, STUDENT2, 1500)
     run_app(tour.teacher, data_dir=device / "teacher", server=backend.url, lang=tour.lang)
     run_app(tour.admin, data_dir=device / "admin", server=backend.url, lang=tour.lang)
+    run_app(tour.winner, data_dir=device / "winner", server=backend.url, lang=tour.lang)
     run_app(tour.officer, data_dir=device / "officer", server=backend.url, lang=tour.lang)
 
 

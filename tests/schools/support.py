@@ -43,9 +43,9 @@ async def award_points(pairs: list[tuple[User, int]], at: datetime | None = None
 
 
 async def settled_dr(municipality_id: int, household_id: int, reduction: float, contracted: float,
-                     starts_at: datetime | None = None) -> DrSettlement:
+                     starts_at: datetime | None = None, title: str = "Past peak") -> DrSettlement:
     start = starts_at or datetime.now(UTC) - timedelta(hours=3)
-    event = await DrEvent.create(title="Past peak", scope=DrScope.MUNICIPALITY, municipality_id=municipality_id,
+    event = await DrEvent.create(title=title, scope=DrScope.MUNICIPALITY, municipality_id=municipality_id,
                                  starts_at=start, ends_at=start + timedelta(hours=1), target_kw=1.0,
                                  state=DrState.ENDED, changed_at=start)
     part = await DrParticipation.create(event=event, household_id=household_id, notified_at=start)

@@ -4,9 +4,14 @@ job makes every municipality's report, and the PDF comes with charts; only the c
 from __future__ import annotations
 
 import base64
+import os
+import shutil
+import subprocess
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from backend.ledger.entries import Asset, EntryKind
 from backend.ledger.models import LedgerEntry
@@ -62,3 +67,30 @@ async def test_report_figures_reconcile_with_the_ledger(client, db):
     now = datetime.now(TZ)
     current = (await gql(client, REPORT, {"m": str(w.muni_a.id), "y": now.year, "mo": now.month}, officer))["data"]
     assert current["municipalReport"]["__typename"] == "ValidationFailed"
+
+
+LONG_TITLE = "나주 혁신도시 여름 저녁 피크 절전 행사: Bitgaram and Naju middle schools together"
+
+
+async def test_report_pdf_prints_long_dr_titles_whole(client, db, tmp_path):
+    """A DR event's title is printed in full, its delivery on the next line under its own label."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftotext (poppler-utils) is missing")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    w = await build_world()
+    year, month = previous_month(datetime.now(UTC), "Asia/Seoul")
+    at = datetime.combine(date(year, month, 12), time(18), TZ)
+    assert len(LONG_TITLE) > 60
+    await settled_dr(w.muni_a.id, w.family_a1.household.id, 2.0, 2.5, starts_at=at, title=LONG_TITLE)
+    officer = await sign_in(client, w.officer_a.email)
+    out = (await gql(client, REPORT, {"m": str(w.muni_a.id), "y": year, "mo": month}, officer))["data"]
+    (tmp_path / "r.pdf").write_bytes(base64.b64decode(out["municipalReport"]["pdfBase64"]))
+    subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), str(tmp_path / "r.txt")], check=True, timeout=60)
+    lines = [" ".join(line.split()) for line in (tmp_path / "r.txt").read_text().splitlines() if line.strip()]
+    text = " ".join(lines)
+    event_id = out["municipalReport"]["figures"]["dr"][0]["eventId"]
+    assert f"DR #{event_id} {LONG_TITLE}" in text, lines
+    figures = next(i for i, line in enumerate(lines) if line.startswith("전달 / 목표 Delivered / target"))
+    assert "2.000 / 1.000 kWh (200.0%)" in lines[figures], lines[figures]
+    assert LONG_TITLE.split()[-1] in lines[figures - 1], lines[figures - 3:figures + 1]  # the title ends just above

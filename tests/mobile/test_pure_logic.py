@@ -75,3 +75,14 @@ def test_key_fingerprint_and_qr() -> None:
     fp = key_fingerprint("peoples-vpp.local/ledger+1234abcd+AAAA")
     assert fp.startswith("peoples-vpp.local/ledger ") and len(fp.split()) == 5
     assert qr_png("PVPP1-code").startswith(b"\x89PNG")
+
+
+def test_pairing_form_sends_the_default_layout_as_none_and_channels_from_zero() -> None:
+    from mobile.screens.plug_pairing import channel_argument, template_argument
+
+    assert template_argument("TASMOTA", "%prefix%/%topic%/", "strip") is None
+    assert template_argument("TASMOTA", " %topic%/%prefix%/ ", "strip") == "%topic%/%prefix%/"
+    assert template_argument("SHELLY_GEN2", "shellypro4pm-1", "shellypro4pm-1") is None
+    assert template_argument("SHELLY_GEN2", "home/garage/strip", "shellypro4pm-1") == "home/garage/strip"
+    assert template_argument("SHELLY_GEN1", "anything", "shelly1") is None
+    assert channel_argument([3, 1, 3]) == [0, 2]

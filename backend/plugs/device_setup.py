@@ -29,7 +29,9 @@ def device_setup(settings: Settings, vendor: Vendor, device_id: str, template: s
     host, port, tls = address if address is not None else (None, None, False)
     topic = full_topic = prefix = None
     if vendor is Vendor.TASMOTA:
-        topic, full_topic = device_id, (template or topics.TASMOTA_DEFAULT) + "/"
+        full_topic = (template or topics.TASMOTA_DEFAULT) + "/"
+        # paired under its hostname or MAC (a FullTopic without %topic%): its Topic does not matter
+        topic = device_id if topics.key_token(template) == "%topic%" else None
     elif vendor is Vendor.SHELLY_GEN2:
         prefix = topics.gen2_prefix(template, device_id)
     return DeviceSetup(host, port, tls, username, password, topic, full_topic, prefix)

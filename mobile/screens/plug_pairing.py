@@ -15,7 +15,7 @@ from mobile.widgets.common import Column
 VENDORS = ("TASMOTA", "SHELLY_GEN2", "SHELLY_GEN1")
 MAX_CHANNELS = 8
 TASMOTA_DEFAULT = "%prefix%/%topic%/"
-TASMOTA_LAYOUTS = (TASMOTA_DEFAULT, "%topic%/%prefix%/", "home/%prefix%/%topic%/")
+TASMOTA_LAYOUTS = (TASMOTA_DEFAULT, "%topic%/%prefix%/", "%prefix%/%hostname%/")
 
 
 def vendor_name(vendor: str) -> str:
@@ -62,7 +62,9 @@ def setup_lines(setup: dict[str, Any]) -> list[tuple[str, str]]:
              (_("TLS"), _("on (Tasmota: SetOption103 1; Shelly: Use TLS)") if setup["tls"] else _("off")),
              (_("User"), setup["username"]), (_("Password"), setup["password"])]
     if setup.get("topic"):
-        lines += [(_("Topic"), setup["topic"]), (_("Full Topic"), setup["fullTopic"])]
+        lines.append((_("Topic"), setup["topic"]))
+    if setup.get("fullTopic"):
+        lines.append((_("Full Topic"), setup["fullTopic"]))
     elif setup.get("prefix"):
         lines.append((_("MQTT prefix"), setup["prefix"]))
     else:

@@ -29,6 +29,8 @@ def test_each_vendor_gets_its_own_topic_fields() -> None:
     assert (tasmota.topic, tasmota.full_topic, tasmota.prefix) == ("strip", "%prefix%/%topic%/", None)
     assert device_setup(s, Vendor.TASMOTA, "strip", "home/%topic%/%prefix%", "u", "p").full_topic \
         == "home/%topic%/%prefix%/"
+    by_host = device_setup(s, Vendor.TASMOTA, "kitchen-5FF8", "%prefix%/%hostname%", "u", "p")
+    assert (by_host.topic, by_host.full_topic) == (None, "%prefix%/%hostname%/")
     gen2 = device_setup(s, Vendor.SHELLY_GEN2, "shellypro4pm-1", "home/garage/strip", "u", "p")
     assert (gen2.topic, gen2.full_topic, gen2.prefix) == (None, None, "home/garage/strip")
     assert device_setup(s, Vendor.SHELLY_GEN2, "shellypro4pm-1", None, "u", "p").prefix == "shellypro4pm-1"

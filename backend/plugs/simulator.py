@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -52,6 +53,43 @@ def messages_of(emission: Emission, tz: ZoneInfo) -> list[tuple[str, bytes]]:
     ts = datetime.fromtimestamp(emission.ts, UTC)
     return render_reading(plug.vendor, plug.device_id, ts, emission.power_w, emission.counter_wh, tz,
                           relay_on=emission.relay_on, zone_in_time=True, channel=plug.channel)
+
+
+def strip_messages(fleet: FleetModel, group: list[Emission], tz: ZoneInfo) -> list[tuple[str, bytes]]:
+    """One report of a Tasmota multi-outlet device (``SetOption129 1``): STATE with each
+    outlet's ``POWER<n>``, SENSOR with ``Total`` and ``Power`` as lists by channel. Outlets the
+    model did not report at this instant are given at their present state."""
+    first = group[0]
+    device = first.plug.device_id
+    given = {e.plug.channel: e for e in group}
+    outlets = []
+    for channel in range(fleet.strip_sizes[device]):
+        plug = fleet.plug(device, channel)
+        e = given.get(channel)
+        outlets.append((e.power_w, e.counter_wh, e.relay_on) if e is not None
+                       else (FleetModel._power(plug), plug.counter_wh, plug.relay_on))
+    local = datetime.fromtimestamp(first.ts, UTC).astimezone(tz).isoformat(timespec="seconds")
+    state = {"Time": local, "UptimeSec": 3600, "MqttCount": 1,
+             **{f"POWER{n + 1}": "ON" if on else "OFF" for n, (_, _, on) in enumerate(outlets)}}
+    energy = {"TotalStartTime": "2024-01-01T00:00:00", "Total": [round(c / 1000.0, 3) for _, c, _ in outlets],
+              "Power": [round(w) for w, _, _ in outlets], "Voltage": 230}
+    return [(f"tele/{device}/STATE", json.dumps(state, separators=(",", ":")).encode()),
+            (f"tele/{device}/SENSOR", json.dumps({"Time": local, "ENERGY": energy}, separators=(",", ":")).encode())]
+
+
+def fleet_messages(fleet: FleetModel, emissions: list[Emission], tz: ZoneInfo):
+    """(emission, its messages) in order; the outlets of a Tasmota strip reporting at one
+    instant are one pair, as the device sends them, after the rest of the step."""
+    strips: dict[tuple, list[Emission]] = {}
+    for emission in emissions:
+        plug = emission.plug
+        if plug.vendor is Vendor.TASMOTA and plug.device_id in fleet.strip_sizes \
+                and emission.kind is not EmissionKind.AVAILABILITY:
+            strips.setdefault((plug.device_id, emission.ts, emission.kind), []).append(emission)
+        else:
+            yield emission, messages_of(emission, tz)
+    for group in strips.values():
+        yield group[0], strip_messages(fleet, group, tz)
 
 
 async def register_fleet(fleet: FleetModel, household_ids: Sequence[int], paired_at: datetime | None = None) -> int:
@@ -149,13 +187,13 @@ class Simulator:
             for client, topic, payload in self._confirmations:
                 await client.publish(topic, payload, qos=1)
             self._confirmations.clear()
-            for emission in self.fleet.advance(clock()):
-                if emission.kind is not EmissionKind.AVAILABILITY:
-                    stats.readings += 1
+            emissions = self.fleet.advance(clock())
+            stats.readings += sum(1 for e in emissions if e.kind is not EmissionKind.AVAILABILITY)
+            for emission, messages in fleet_messages(self.fleet, emissions, tz):
                 client = self._client_of(emission.plug.vendor, emission.plug.device_id)
                 if client is None:  # a device that is paired nowhere has no account: it stays silent
                     continue
-                for topic, payload in messages_of(emission, tz):
+                for topic, payload in messages:
                     await client.publish(topic, payload, qos=1)
                     stats.messages += 1
                 if stop.is_set():  # a simulator that fell behind stops now, not after its backlog

@@ -78,6 +78,7 @@ def test_parent_pairs_two_channels_with_a_custom_layout(broker_backend: Backend,
         await d.settle()
         assert not d.small_targets(), d.small_targets()
         await d.screenshot(SHOTS / f"{lang}-parent-plug-pairing.png", show=form.ids.template)
+        await d.screenshot(SHOTS / f"{lang}-parent-plug-pairing-end.png", show=d.find(w["pair"]))
         assert form.arguments()["channels"] == [0, int(outlets[0]) - 1], form.arguments()
         d.press(w["pair"])
         await d.wait(lambda: len(d.screen.ids.setup.children) == 1, 30, "the device setup")

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     mqtt_password_file: Path | None = None  # Mosquitto password_file the platform keeps
     mqtt_acl_file: Path | None = None  # Mosquitto acl_file the platform keeps
     mqtt_broker_pid_file: Path | None = None  # SIGHUP-ed after the files change
+    # the broker as devices reach it, shown after pairing (mqtts:// = TLS); default PVPP_MQTT_URL
+    mqtt_device_url: str = Field("", pattern=r"^(mqtts?://[^\s/:]+(:\d+)?/?)?$")
     electricity_price_won_per_kwh: float = Field(150.0, gt=0, le=10_000)
     tou_table_path: Path | None = None
     plug_pairing_code_ttl_seconds: int = Field(600, ge=60, le=86_400)
@@ -141,6 +143,18 @@ class Settings(BaseSettings):
         netloc = self.mqtt_url.removeprefix("mqtt://").rstrip("/")
         host, _, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "1883")
         return host, int(port)
+
+    @property
+    def mqtt_device_address(self) -> tuple[str, int, bool] | None:
+        """(host, port, TLS) of the broker as devices reach it: ``PVPP_MQTT_DEVICE_URL``
+        (``mqtts://`` is TLS, default port 8883), else ``PVPP_MQTT_URL``; None when neither is set."""
+        url = self.mqtt_device_url or self.mqtt_url
+        if not url:
+            return None
+        tls = url.startswith("mqtts://")
+        netloc = url.split("://", 1)[1].rstrip("/")
+        host, _, port = netloc.partition(":")
+        return host, int(port or (8883 if tls else 1883)), tls
 
     @property
     def signing_key(self) -> str:

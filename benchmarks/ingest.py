@@ -58,7 +58,8 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     p.add_argument("--report-interval", type=float, default=1.0, help="seconds between a plug's reports")
     p.add_argument("--simulators", type=int, default=2, help="simulator processes (fleet split between them)")
     p.add_argument("--strip-share", type=float, default=0.5,
-                   help="share of households whose Shelly plugs are outlets of one multi-channel device")
+                   help="share of households whose Shelly or Tasmota plugs are outlets of one multi-channel "
+                        "device (Pro 4PM switch:N, 4Pro relay/N, Tasmota 4CH Power lists)")
     p.add_argument("--duration", type=float, default=60.0, help="measured seconds (after the warm-up)")
     p.add_argument("--warmup", type=float, default=10.0)
     p.add_argument("--reference-seconds", type=float, default=20.0)
@@ -67,6 +68,7 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     p.add_argument("--copy-rows", type=int, default=1_000_000, help="rows for the raw COPY reference")
     p.add_argument("--mqtt-url", default=os.environ.get("PVPP_BENCH_MQTT_URL"),
                    help="an existing broker; by default a private mosquitto with BROKER_CONFIG is started")
+    p.add_argument("--broker-port", type=int, default=0, help="port of the private mosquitto (default: a free one)")
     p.add_argument("--admin-url", default=os.environ.get("PVPP_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL))
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     return p.parse_args(args)
@@ -74,7 +76,8 @@ def parse_args(args: list[str]) -> argparse.Namespace:
 
 def _env(db_url: str, opts, **extra: str) -> dict[str, str]:
     return os.environ | {"PVPP_DATABASE_URL": db_url, "PVPP_MQTT_URL": opts.mqtt_url,
-                         "PVPP_REDIS_URL": "redis://127.0.0.1:6379/8", "PVPP_LOG_LEVEL": "WARNING",
+                         "PVPP_REDIS_URL": os.environ.get("PVPP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"),
+                         "PVPP_LOG_LEVEL": "WARNING",
                          "PVPP_ENV": "development", "PVPP_VAR_DIR": str(REPO_ROOT / "var" / "bench-ingest")} | extra
 
 
@@ -92,9 +95,11 @@ def _private_broker(opts):
         return
     if shutil.which("mosquitto") is None:
         raise SystemExit("bench ingest: mosquitto is not installed; pass --mqtt-url")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = opts.broker_port
+    if not port:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "mosquitto.conf"
         conf.write_text("\n".join([f"listener {port} 127.0.0.1", "allow_anonymous true", *BROKER_CONFIG,
@@ -153,15 +158,18 @@ async def _setup(opts, db_url: str) -> tuple[int, int]:
         await Household.bulk_create([Household(name=f"Bench {i}", invite_code=f"B{i:09d}")
                                      for i in range(per * opts.simulators)], batch_size=5_000)
         ids = list(await Household.all().order_by("id").values_list("id", flat=True))
-        plugs = channels = 0
+        plugs = 0
+        channels: dict[str, int] = {}  # vendor -> plugs that are outlets of multi-channel devices
         for i in range(opts.simulators):
             fleet = FleetModel(per, seed=1000 + i, report_interval_s=opts.report_interval,
                                strip_share=opts.strip_share)
             plugs += await register_fleet(fleet, ids[i * per:(i + 1) * per])
-            devices: dict[str, int] = {}
+            devices: dict[tuple[str, str], int] = {}
             for p in fleet.plugs:
-                devices[p.device_id] = devices.get(p.device_id, 0) + 1
-            channels += sum(n for n in devices.values() if n > 1)
+                devices[(p.vendor.value, p.device_id)] = devices.get((p.vendor.value, p.device_id), 0) + 1
+            for (vendor, _), n in devices.items():
+                if n > 1:
+                    channels[vendor] = channels.get(vendor, 0) + n
         return plugs, channels
     finally:
         await close_db()
@@ -336,8 +344,10 @@ async def _run_on_broker(opts, scratch: str, db_url: str) -> dict:
     progress(f"broker: {opts.mqtt_url}")
     try:
         progress(f"set-up: {opts.households} households on {scratch}")
-        plugs, channel_plugs = await _setup(opts, db_url)
-        progress(f"{plugs} plugs paired ({channel_plugs} of them outlets of multi-channel devices), "
+        plugs, by_vendor = await _setup(opts, db_url)
+        channel_plugs = sum(by_vendor.values())
+        outlets = ", ".join(f"{vendor} {n}" for vendor, n in sorted(by_vendor.items()))
+        progress(f"{plugs} plugs paired ({channel_plugs} of them outlets of multi-channel devices: {outlets}), "
                  f"each reporting every {opts.report_interval} s "
                  f"(offered load ≈ {plugs / opts.report_interval:,.0f} readings/s)")
         progress(f"reference A: minimal consumer for {opts.reference_seconds} s")
@@ -358,7 +368,8 @@ async def _run_on_broker(opts, scratch: str, db_url: str) -> dict:
         progress(f"  {copy['rows_per_s']:,} rows/s")
     finally:
         await _admin(opts.admin_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-    return {"plugs": plugs, "multi_channel_plugs": channel_plugs, "households": opts.households,
+    return {"plugs": plugs, "multi_channel_plugs": channel_plugs, "multi_channel_plugs_by_vendor": by_vendor,
+            "households": opts.households,
             "report_interval_s": opts.report_interval,
             "broker": "private mosquitto: " + "; ".join(BROKER_CONFIG) if "PVPP_BENCH_MQTT_URL" not in os.environ
             else opts.mqtt_url,

@@ -442,7 +442,8 @@ PAYLOAD_TYPES = {
     "ActivityLogged", "ActivityList", "ActivityType", "ActivityParameter", "SavingsAssumption",
     "LedgerCheckpoint", "InclusionProof", "ConsistencyProof",
     "IdempotencyConflict", "LimitReached", "InsufficientBalance", "InvalidRedemptionCode",
-    "PlugList", "PlugHour", "PlugCommand", "PlugStandby", "LaundryWindow", "PlugHourly", "PlugPairingCode", "PlugPaired", "PlugReadingsPushed",
+    "PlugList", "PlugHour", "PlugCommand", "PlugStandby", "LaundryWindow", "PlugHourly", "PlugPairingCode", "PlugPaired", "PlugDeviceSetup",
+    "PlugReadingsPushed",
     "PlugReadingRejected", "PlugIngestStats", "PlugRejectCount",
     # photo evidence: scope is decided where a photo is reached (photo, photoReviewQueue, the mutations:
     # rows above); a duplicate's thumbnail is shown only to who may see that photo (tests/photos)
@@ -702,6 +703,10 @@ def _check_plug_list(ctx: Ctx, target: str, value: Any) -> str | None:
     want = set() if target == "missing" else {_plug_id(ctx, target)}
     got = _ids(value["items"])
     return None if got == want else f"returned plugs {got}, expected {want}"
+
+
+_PAIRED_FIELDS = ("token mqttUsername mqttPassword plug { id name } plugs { name channel } "
+                  "deviceSetup { username password topic fullTopic }")
 
 
 async def _plug_state(ctx: Ctx, target: str) -> tuple[Any, ...]:
@@ -1469,10 +1474,11 @@ OPERATIONS: dict[str, Operation] = {
         "pairPlug",
         f"mutation($code: String!, $device: String!) {{ pairPlug(code: $code, vendor: TASMOTA, deviceId: $device, "
         f"name: \"Matrix plug\", channels: [0, 1], topicTemplate: \"%topic%/%prefix%/\") {{ "
-        f"{_error_fragment('PlugPaired', 'token mqttUsername mqttPassword plug { id name } plugs { name channel }')} }} }}",
+        f"{_error_fragment('PlugPaired', _PAIRED_FIELDS)} }} }}",
         "PlugPaired", variables=lambda ctx, t: {"code": ctx.extra["pairing_code"], "device": f"matrix-{ctx.role}"},
         check=lambda ctx, t, v: None if v["plug"]["name"] == "Matrix plug 1" and v["token"] is None
-        and [p["channel"] for p in v["plugs"]] == [0, 1] else f"got {v}",
+        and [p["channel"] for p in v["plugs"]] == [0, 1] and v["deviceSetup"]["fullTopic"] == "%topic%/%prefix%/"
+        and v["deviceSetup"]["password"] == v["mqttPassword"] else f"got {v}",
         snapshot=_plug_state, prepare=_prepare_pairing_code,
     ),
     "renamePlug": Operation(

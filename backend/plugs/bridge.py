@@ -52,7 +52,8 @@ class Bridge:
         self.connections = 0
         self.subscribed: set[str] = set()  # template filters subscribed on this connection
         self.dispatcher = CommandDispatcher(confirm_s=settings.plug_command_confirm_seconds,
-                                            attempts=settings.plug_command_attempts)
+                                            attempts=settings.plug_command_attempts,
+                                            learned=self.ingestor.directory.topics.learned)
 
     def _on_message(self, topic: str, payload: bytes, qos: int, packet_id: int | None, dup: bool) -> None:
         ack = partial(self.client.ack, packet_id) if packet_id is not None else None

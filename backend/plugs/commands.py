@@ -11,7 +11,7 @@ FAILED — a DR event treats that as the platform's failure, never the household
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -98,8 +98,10 @@ class CommandDispatcher:
     """The bridge's side: resend or fail overdue commands, then publish pending ones."""
 
     def __init__(self, *, confirm_s: float, attempts: int,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.confirm_s, self.attempts, self.clock = confirm_s, attempts, clock
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 learned: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        """``learned``: Tasmota device id -> its layout's token values the bridge has seen."""
+        self.confirm_s, self.attempts, self.clock, self.learned = confirm_s, attempts, clock, learned
 
     async def expire(self) -> None:
         """SENT commands past their confirmation time go back to PENDING, or FAIL when
@@ -132,7 +134,10 @@ class CommandDispatcher:
         for command, plug in await self.claim():
             topic, payload = switch_command(plug.vendor, plug.device_id, command.switch_on, request_id=command.id,
                                             channel=plug.channel)
-            topic = command_topic(plug.vendor, plug.device_id, plug.topic_template, topic)
+            topic = command_topic(plug.vendor, plug.device_id, plug.topic_template, topic,
+                                  self.learned.get(plug.device_id) if self.learned is not None else None)
+            if "+" in topic.split("/"):
+                continue  # its layout's %hostname%/%id% not seen yet: retried, then failed with a reason
             await publish(topic, payload)
             sent.add(plug.id)
         return sent

@@ -564,6 +564,8 @@ class FleetModel:
         self.plugs: list[SimPlug] = []
         self._by_id: dict[str, SimPlug] = {}
         self._by_channel: dict[tuple[str, int], SimPlug] = {}  # only with multi-outlet devices
+        #: Tasmota multi-outlet devices: device id -> outlets (they report in one message)
+        self.strip_sizes: dict[str, int] = {}
         self._profiles: list[tuple[float, ...]] = []
         self._heap: list[int] = []
         self._now: float | None = None
@@ -608,22 +610,31 @@ class FleetModel:
                 self._by_id[plug.device_id] = plug
 
     def _make_strips(self, seed: int, share: float) -> None:
-        """In ``share`` of the households, the Shelly plugs of one vendor become the outlets
-        (channels 0-3) of one multi-outlet device: a Pro 4PM / Plus 2PM (Gen2, ``switch:N``)
-        or a Shelly 4Pro / 2.5 (Gen1, ``relay/N``)."""
+        """In ``share`` of the households, the plugs of one vendor become the outlets (channels
+        0-3) of one multi-outlet device: a Pro 4PM / Plus 2PM (Gen2, ``switch:N``), a Shelly
+        4Pro / 2.5 (Gen1, ``relay/N``) or a Sonoff 4CH Pro on Tasmota (``POWER1…4``; its
+        outlets report together, one SENSOR with per-channel lists: :attr:`strip_sizes`)."""
         rng = random.Random(seed ^ 0x57_121B)
+        tasmota_rng = random.Random(seed ^ 0x7A5_4C4)  # its own draws: the Shelly strips stay as they were
         by_home: dict[tuple[int, Vendor], list[SimPlug]] = {}
         for plug in self.plugs:
-            if plug.vendor in (Vendor.SHELLY_GEN1, Vendor.SHELLY_GEN2):
+            if plug.vendor in (Vendor.SHELLY_GEN1, Vendor.SHELLY_GEN2, Vendor.TASMOTA):
                 by_home.setdefault((plug.household, plug.vendor), []).append(plug)
         for (_, vendor), plugs in by_home.items():
-            if len(plugs) < 2 or rng.random() >= share:
+            draw = tasmota_rng if vendor is Vendor.TASMOTA else rng
+            if len(plugs) < 2 or draw.random() >= share:
                 continue
-            device_id = ("shellypro4pm-" if vendor is Vendor.SHELLY_GEN2 else "shelly4pro-") + \
-                plugs[0].device_id.rsplit("-", 1)[1].lower()
+            if vendor is Vendor.TASMOTA:
+                device_id = plugs[0].device_id  # the first outlet's default Topic
+                self.strip_sizes[device_id] = len(plugs[:4])
+            else:
+                device_id = ("shellypro4pm-" if vendor is Vendor.SHELLY_GEN2 else "shelly4pro-") + \
+                    plugs[0].device_id.rsplit("-", 1)[1].lower()
             for channel, plug in enumerate(plugs[:4]):
                 del self._by_id[plug.device_id]
                 plug.device_id, plug.channel = device_id, channel
+                if vendor is Vendor.TASMOTA:
+                    plug.phase_s, plug.report_interval_s = plugs[0].phase_s, plugs[0].report_interval_s
             self._by_id[device_id] = plugs[0]
         self._by_channel = {(p.device_id, p.channel): p for p in self.plugs}
 

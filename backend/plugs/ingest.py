@@ -281,12 +281,20 @@ class Ingestor:
         """A Tasmota's retained discovery config: learn its LWT words and count a layout that
         differs from the one chosen at pairing (its readings would not arrive)."""
         found = topics.parse_discovery(topic, payload)
-        channels = self.directory.devices.get((Vendor.TASMOTA.value, found.topic))
-        if not channels:
+        values = topics.discovered_values(found)
+        directory = self.directory
+        for candidate in dict.fromkeys((found.topic, found.hostname, found.mac)):
+            channels = directory.devices.get((Vendor.TASMOTA.value, candidate))
+            template = directory.templates.get(next(iter(channels.values()))) if channels else None
+            if channels and values[topics.key_token(template)] == candidate:
+                break  # paired under the value of its layout's key token (Topic, hostname or MAC)
+        else:
             return  # someone's other Tasmota device: not ours to read
-        self.directory.lwt[found.topic] = {found.online.encode(): b"Online", found.offline.encode(): b"Offline"}
-        if found.full_topic != self.directory.templates.get(next(iter(channels.values()))):
-            raise Rejected(RejectReason.TOPIC_MISMATCH, f"{found.topic} announces FullTopic {found.full_topic}")
+        device = candidate
+        directory.lwt[device] = {found.online.encode(): b"Online", found.offline.encode(): b"Offline"}
+        if topics.concrete(found.full_topic, values) != topics.concrete(template, values):
+            raise Rejected(RejectReason.TOPIC_MISMATCH, f"{device} announces FullTopic {found.full_topic}")
+        directory.topics.learned[device] = {k: v for k, v in values.items() if v}
 
     def _accept(self, batch: Batch, parsed, received_at: datetime, dup: bool, placed: Placement | None) -> None:
         check: bool | None = False

@@ -24,11 +24,13 @@ from backend.graphql.permissions import Anyone, IsAuthenticated
 from backend.graphql.results import parse_id, require_principal, returns_errors
 from backend.graphql.scalars import to_display
 from backend.plugs import commands, service
+from backend.plugs.device_setup import device_setup
 from backend.plugs.queries import PlugResult
 from backend.plugs.readings import Vendor
 from backend.plugs.types import (
     Plug,
     PlugCommand,
+    PlugDeviceSetup,
     PlugPaired,
     PlugPairingCode,
     PlugReadingRejected,
@@ -88,10 +90,15 @@ class PlugMutations:
                                          name[:200], require_principal(info),
                                          channels=None if channels is None else channels[:32],
                                          topic_template=None if topic_template is None else topic_template[:200])
-        return PlugPaired(plug=Plug.from_model(paired.plug), token=paired.token,
+        plug, setup = paired.plug, None
+        if paired.mqtt_password:
+            setup = PlugDeviceSetup(**vars(device_setup(info.context.settings, Vendor(plug.vendor), plug.device_id,
+                                                        plug.topic_template, plug.mqtt_username,
+                                                        paired.mqtt_password)))
+        return PlugPaired(plug=Plug.from_model(plug), token=paired.token,
                           plugs=[Plug.from_model(p) for p in paired.plugs],
-                          mqtt_username=paired.plug.mqtt_username if paired.mqtt_password else None,
-                          mqtt_password=paired.mqtt_password)
+                          mqtt_username=plug.mqtt_username if paired.mqtt_password else None,
+                          mqtt_password=paired.mqtt_password, device_setup=setup)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     @returns_errors

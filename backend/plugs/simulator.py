@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -54,6 +55,43 @@ def messages_of(emission: Emission, tz: ZoneInfo) -> list[tuple[str, bytes]]:
                           relay_on=emission.relay_on, zone_in_time=True, channel=plug.channel)
 
 
+def strip_messages(fleet: FleetModel, group: list[Emission], tz: ZoneInfo) -> list[tuple[str, bytes]]:
+    """One report of a Tasmota multi-outlet device (``SetOption129 1``): STATE with each
+    outlet's ``POWER<n>``, SENSOR with ``Total`` and ``Power`` as lists by channel. Outlets the
+    model did not report at this instant are given at their present state."""
+    first = group[0]
+    device = first.plug.device_id
+    given = {e.plug.channel: e for e in group}
+    outlets = []
+    for channel in range(fleet.strip_sizes[device]):
+        plug = fleet.plug(device, channel)
+        e = given.get(channel)
+        outlets.append((e.power_w, e.counter_wh, e.relay_on) if e is not None
+                       else (FleetModel._power(plug), plug.counter_wh, plug.relay_on))
+    local = datetime.fromtimestamp(first.ts, UTC).astimezone(tz).isoformat(timespec="seconds")
+    state = {"Time": local, "UptimeSec": 3600, "MqttCount": 1,
+             **{f"POWER{n + 1}": "ON" if on else "OFF" for n, (_, _, on) in enumerate(outlets)}}
+    energy = {"TotalStartTime": "2024-01-01T00:00:00", "Total": [round(c / 1000.0, 3) for _, c, _ in outlets],
+              "Power": [round(w) for w, _, _ in outlets], "Voltage": 230}
+    return [(f"tele/{device}/STATE", json.dumps(state, separators=(",", ":")).encode()),
+            (f"tele/{device}/SENSOR", json.dumps({"Time": local, "ENERGY": energy}, separators=(",", ":")).encode())]
+
+
+def fleet_messages(fleet: FleetModel, emissions: list[Emission], tz: ZoneInfo):
+    """(emission, its messages) in order; the outlets of a Tasmota strip reporting at one
+    instant are one pair, as the device sends them, after the rest of the step."""
+    strips: dict[tuple, list[Emission]] = {}
+    for emission in emissions:
+        plug = emission.plug
+        if plug.vendor is Vendor.TASMOTA and plug.device_id in fleet.strip_sizes \
+                and emission.kind is not EmissionKind.AVAILABILITY:
+            strips.setdefault((plug.device_id, emission.ts, emission.kind), []).append(emission)
+        else:
+            yield emission, messages_of(emission, tz)
+    for group in strips.values():
+        yield group[0], strip_messages(fleet, group, tz)
+
+
 async def register_fleet(fleet: FleetModel, household_ids: Sequence[int], paired_at: datetime | None = None) -> int:
     """Pair every simulated MQTT plug to a household (simulated household i →
     ``household_ids[i % n]``), skipping devices already paired; returns how many were paired
@@ -77,19 +115,36 @@ class SimStats:
 
 
 class Simulator:
-    """Publishes a fleet model in real time (or ``speed`` times faster) until stopped."""
+    """Publishes a fleet model in real time (or ``speed`` times faster) until stopped.
+
+    One connection for the whole fleet on an open broker; with ``accounts`` ((vendor, device id)
+    -> user and password) each device connects with its own account, as real devices do on a
+    broker that enforces the platform's ACL."""
 
     def __init__(self, fleet: FleetModel, host: str, port: int, *, tz: str = "Asia/Seoul",
-                 client_id: str = "pvpp-simulator", tick_s: float = 0.05, version: int = 5) -> None:
+                 client_id: str = "pvpp-simulator", tick_s: float = 0.05, version: int = 5,
+                 accounts: dict[tuple[Vendor, str], tuple[str, str]] | None = None) -> None:
         self.fleet, self.tz, self.tick_s = fleet, ZoneInfo(tz), tick_s
-        self.client = MqttClient(host, port, client_id, on_message=self._on_command, version=version,
-                                 clean_start=True)
-        self.stats = SimStats()
-        self._confirmations: list[tuple[str, bytes]] = []
 
-    def _on_command(self, topic: str, payload: bytes, qos: int, packet_id: int | None, dup: bool) -> None:
+        def client(name: str, login: tuple[str, str] | None = None) -> MqttClient:
+            made = MqttClient(host, port, name, version=version, clean_start=True,
+                              username=login[0] if login else None, password=login[1] if login else None)
+            made.on_message = lambda *message: self._on_command(made, *message)
+            return made
+
+        self.clients: dict[tuple[Vendor, str] | None, MqttClient] = (
+            {key: client(f"{client_id}-{login[0]}", login) for key, login in accounts.items()} if accounts
+            else {None: client(client_id)})
+        self.stats = SimStats()
+        self._confirmations: list[tuple[MqttClient, str, bytes]] = []
+
+    def _client_of(self, vendor: Vendor, device_id: str) -> MqttClient | None:
+        return self.clients.get((vendor, device_id)) or self.clients.get(None)
+
+    def _on_command(self, client: MqttClient, topic: str, payload: bytes, qos: int, packet_id: int | None,
+                    dup: bool) -> None:
         if packet_id is not None:
-            self.client.ack(packet_id)
+            client.ack(packet_id)
         command = parse_command(topic, payload)
         if command is None:
             return
@@ -98,40 +153,48 @@ class Simulator:
         if plug is None or plug.vendor is not vendor or not self.fleet.set_relay(device_id, on, channel):
             return
         self.stats.commands += 1
-        self._confirmations.append(render_switch_state(vendor, device_id, on, channel=channel))
+        self._confirmations.append((client, *render_switch_state(vendor, device_id, on, channel=channel)))
 
     async def run(self, stop: asyncio.Event, clock: Callable[[], float] = time.time,
                   on_tick: Callable[[SimStats], None] | None = None) -> SimStats:
+        clients = list(self.clients.values())
         while not stop.is_set():
             try:
-                await self.client.connect()
-                await self.client.subscribe(list(COMMAND_SUBSCRIPTIONS), qos=1)
+                for client in clients:
+                    if not client.connected:
+                        await client.connect()
+                        await client.subscribe(list(COMMAND_SUBSCRIPTIONS), qos=1)
             except (MqttError, OSError, TimeoutError):
                 await _sleep_or_stop(stop, 1.0)
                 continue
-            closed = asyncio.ensure_future(self.client.wait_closed())
+            closed = [asyncio.ensure_future(client.wait_closed()) for client in clients]
             try:
                 await self._publish_loop(stop, closed, clock, on_tick)
             except MqttError:
                 pass
             finally:
-                closed.cancel()
-        with contextlib.suppress(MqttError, OSError):
-            await self.client.disconnect()
+                for each in closed:
+                    each.cancel()
+        for client in clients:
+            with contextlib.suppress(MqttError, OSError):
+                await client.disconnect()
         return self.stats
 
     async def _publish_loop(self, stop, closed, clock, on_tick) -> None:
-        publish, stats, tz = self.client.publish, self.stats, self.tz
-        while not stop.is_set() and not closed.done():
+        stats, tz = self.stats, self.tz
+        while not stop.is_set() and not any(each.done() for each in closed):
             started = time.monotonic()
-            for topic, payload in self._confirmations:
-                await publish(topic, payload, qos=1)
+            for client, topic, payload in self._confirmations:
+                await client.publish(topic, payload, qos=1)
             self._confirmations.clear()
-            for emission in self.fleet.advance(clock()):
-                if emission.kind is not EmissionKind.AVAILABILITY:
-                    stats.readings += 1
-                for topic, payload in messages_of(emission, tz):
-                    await publish(topic, payload, qos=1)
+            emissions = self.fleet.advance(clock())
+            stats.readings += sum(1 for e in emissions if e.kind is not EmissionKind.AVAILABILITY)
+            for emission, messages in fleet_messages(self.fleet, emissions, tz):
+                client = self._client_of(emission.plug.vendor, emission.plug.device_id)
+                if client is None:  # a device that is paired nowhere has no account: it stays silent
+                    continue
+                for topic, payload in messages:
+                    await client.publish(topic, payload, qos=1)
                     stats.messages += 1
                 if stop.is_set():  # a simulator that fell behind stops now, not after its backlog
                     break
@@ -150,7 +213,7 @@ async def simulate_cli_main(settings, households: int, seed: int, register: bool
                             transport: str = "mqtt", api_url: str | None = None, strip_share: float = 0.0) -> int:
     from backend.db import close_db, init_db
     from backend.households.models import Household
-    from backend.plugs import http_simulator
+    from backend.plugs import http_simulator, sim_accounts
 
     http = transport == "http"
     if http and not register:
@@ -160,6 +223,7 @@ async def simulate_cli_main(settings, households: int, seed: int, register: bool
     fleet = FleetModel(households, seed=seed, report_interval_s=report_interval_s, vendor_mix=mix,
                        strip_share=strip_share)
     tokens: dict[str, str] = {}
+    accounts: dict[tuple[Vendor, str], tuple[str, str]] = {}
     if register:
         await init_db(settings)
         try:
@@ -168,6 +232,8 @@ async def simulate_cli_main(settings, households: int, seed: int, register: bool
                 print("simulate-plugs: no households to pair plugs to (load the demo data first)")
                 return 1
             paired = await register_fleet(fleet, list(ids))
+            if not http:
+                accounts = await sim_accounts.issue_accounts(settings, fleet)
             if http:
                 tokens = await http_simulator.pair_http_plugs(settings, fleet, list(ids))
                 paired = len(tokens)
@@ -201,7 +267,9 @@ async def simulate_cli_main(settings, households: int, seed: int, register: bool
         return 0
     host, port = settings.mqtt_address
     simulator = Simulator(fleet, host, port, tz=settings.display_timezone,
-                          client_id=f"pvpp-simulator-{seed}", version=settings.mqtt_version)
+                          client_id=f"pvpp-simulator-{seed}", version=settings.mqtt_version, accounts=accounts)
+    if accounts:
+        print(f"simulate-plugs: {len(accounts)} devices log in with their own broker accounts", flush=True)
     print(f"simulate-plugs: {households} households, {len(fleet.plugs)} plugs → {settings.mqtt_url}", flush=True)
     stats = await simulator.run(stop, on_tick=progress)
     print(f"simulate-plugs: stopped after {stats.readings} readings, {stats.messages} messages")

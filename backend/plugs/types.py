@@ -326,6 +326,19 @@ class PlugPairingCode:
 
 
 @public_type
+@strawberry.type(description="What to enter in the device's MQTT settings now (the password is shown once).")
+class PlugDeviceSetup:
+    host: str | None = strawberry.field(description="The broker's host as devices reach it (null: not configured)")
+    port: int | None
+    tls: bool = strawberry.field(description="Connect with TLS (Tasmota SetOption103 1, Shelly \"Use TLS\")")
+    username: str
+    password: str = strawberry.field(description="Shown once; enter it now.")
+    topic: str | None = strawberry.field(description="Tasmota only: Topic")
+    full_topic: str | None = strawberry.field(description="Tasmota only: Full Topic")
+    prefix: str | None = strawberry.field(description="Shelly Gen2+ only: MQTT prefix")
+
+
+@public_type
 @strawberry.type
 class PlugPaired:
     plug: Plug
@@ -337,6 +350,8 @@ class PlugPaired:
         default=None, description="MQTT plugs only: the user name to set in the device's MQTT settings.")
     mqtt_password: str | None = strawberry.field(
         default=None, description="MQTT plugs only: the device's MQTT password. Shown once; enter it now.")
+    device_setup: PlugDeviceSetup | None = strawberry.field(
+        default=None, description="MQTT plugs only: everything to enter in the device's MQTT settings.")
 
 
 @public_type

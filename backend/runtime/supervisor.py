@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from types import FrameType
 
+from backend.runtime import embedded_accounts
 from backend.runtime.embedded_redis import (
     EmbeddedRedis,
     EmbeddedRedisError,
@@ -139,13 +140,14 @@ class _Supervisor:
         if not settings.mqtt_url:
             port = _free_port()
             _say(f"starting embedded MQTT broker on 127.0.0.1:{port}")
-            files = []  # the platform's accounts and ACL, when it keeps them: as on Mosquitto
-            if settings.mqtt_password_file and settings.mqtt_acl_file:
-                files = ["--password-file", str(settings.mqtt_password_file), "--acl-file", str(settings.mqtt_acl_file)]
+            # never an open broker: the platform's accounts and ACL, as on Mosquitto
+            accounts = embedded_accounts.prepare(settings)
+            files = ["--password-file", accounts["PVPP_MQTT_PASSWORD_FILE"],
+                     "--acl-file", accounts["PVPP_MQTT_ACL_FILE"]]
             self.broker = subprocess.Popen(
                 [sys.executable, "-m", "backend.runtime.embedded_mqtt", "--port", str(port), *files],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=die_with_parent(), process_group=0)
-            mqtt_env = {"PVPP_MQTT_URL": f"mqtt://127.0.0.1:{port}", "PVPP_MQTT_VERSION": "4"}
+            mqtt_env = {"PVPP_MQTT_URL": f"mqtt://127.0.0.1:{port}", "PVPP_MQTT_VERSION": "4", **accounts}
             # the broker says when it listens; probing its port with a bare TCP connect made
             # amqtt log "No data to decode MQTT packet fixed header" on every start
             if not _wait_line(self.broker, b"embedded MQTT broker on", 15.0):
@@ -158,6 +160,8 @@ class _Supervisor:
             "PVPP_PORT": str(settings.port),
         }
         steps = [("migrate", "applying migrations", ())]
+        if mqtt_env:  # the accounts of plugs paired in earlier runs
+            steps.append(("broker-sync", "writing the embedded broker's accounts", ()))
         if self.with_demo_data:
             steps.append(("demo-data", "loading the demo accounts", ("--accounts-only",)))
         for command, doing, args in steps:

@@ -11,9 +11,11 @@ from mobile import formats
 from mobile.api.errors import Rejected
 from mobile.i18n import _
 from mobile.messages import rejection
+from mobile.screens import plug_pairing
 from mobile.screens.base import BaseScreen, load_kv
+from mobile.screens.plug_pairing import PairingForm
 from mobile.widgets.charts import BarChart
-from mobile.widgets.common import Card, Column
+from mobile.widgets.common import Card, Column, Note, Para
 
 load_kv("plugs")
 
@@ -29,9 +31,32 @@ class PlugControls(Column):
     plug = DictProperty({})
 
 
+class DeviceSetupCard(Card):
+    paired = StringProperty("")
+
+    def __init__(self, setup: dict[str, Any], paired: str, **kw) -> None:
+        super().__init__(paired=paired, **kw)
+        for label, value in plug_pairing.setup_lines(setup):  # label above value: long values wrap whole
+            self.ids.lines.add_widget(Note(text=label))
+            # the password in a typewriter font: l, 1, I, O and 0 must not be mistaken when typed
+            mono = {"font_name": "RobotoMono-Regular"} if value == setup["password"] else {}
+            self.ids.lines.add_widget(Para(text=value, **mono))
+
+
 class PlugsScreen(BaseScreen):
     refresh_after_sync = False
     can_pair = BooleanProperty(False)
+    #: the last pairing's device setup, shown until the parent leaves the screen (the password is
+    #: not kept anywhere else)
+    paired_setup = DictProperty({})
+    _form: PairingForm | None = None
+
+    def on_leave(self, *args) -> None:
+        self.paired_setup = {}
+        self.ids.setup.clear_widgets()
+
+    def device_hint(self, vendor: str) -> str:
+        return plug_pairing.device_hint(vendor)
 
     def screen_title(self) -> str:
         return _("Smart plugs")
@@ -45,6 +70,7 @@ class PlugsScreen(BaseScreen):
         ids.plugs.clear_widgets()
         ids.laundry.text = ids.pairing.text = ""
         self.can_pair = bool(self.household) and not self.app.is_student
+        self.show_pairing()
         if not self.household:
             ids.empty.text = _("You are not in a household yet.")
             return
@@ -95,3 +121,37 @@ class PlugsScreen(BaseScreen):
                                           {"householdId": self.household})
         self.ids.pairing.text = _("Code {code}, valid until {time}").format(
             code=code["code"], time=formats.clock(code["expiresAt"]))
+
+    def show_pairing(self) -> None:
+        """The setup of the device just paired, and the form (rebuilt in the current language)."""
+        ids = self.ids
+        ids.setup.clear_widgets()
+        if self.paired_setup:
+            ids.setup.add_widget(DeviceSetupCard(self.paired_setup["setup"], self.paired_setup["paired"]))
+        ids.pair_box.clear_widgets()
+        if self.can_pair:
+            self._form = self._form or PairingForm(screen=self)
+            self._form.build()
+            ids.pair_box.add_widget(self._form)
+
+    async def pair(self, form: PairingForm) -> None:
+        """Take a pairing code and pair the form's device with it; then show its MQTT settings."""
+        arguments = form.arguments()
+        form.ids.error.text = ""
+        if not arguments["deviceId"] or not arguments["name"] or not arguments["channels"]:
+            form.ids.error.text = _("Enter the device id and a name, and choose at least one channel.")
+            return
+        try:
+            code = await self.app.client.call("CreatePlugPairingCode", "createPlugPairingCode",
+                                              {"householdId": self.household})
+            paired = await self.app.client.call("PairPlug", "pairPlug", {"code": code["code"], **arguments})
+        except Rejected as exc:
+            form.ids.error.text = rejection(exc.as_dict())
+            return
+        names = ", ".join(p["name"] for p in paired["plugs"])
+        self.paired_setup = {"setup": paired["deviceSetup"], "paired": _("Paired: {names}").format(names=names)} \
+            if paired.get("deviceSetup") else {}
+        form.ids.device.text = form.ids.name.text = ""
+        await self.refresh()
+        if self.paired_setup:
+            self.ids.scroll.scroll_to(self.ids.setup, animate=False)

@@ -86,3 +86,14 @@ def test_class_delivery_shows_over_delivery() -> None:
     short = {**team, "deliveredKwh": 1.2, "rateBefore": 0.5, "rateAfter": 0.5}
     assert delivery_text("2-1", short) == "2-1: delivered 1.20 kWh of 2.40 kWh (50%)"
     assert delivery_text("2-2", {**team, "householdsPooled": 0}) == "2-2: no household measured"
+
+
+def test_pairing_form_sends_the_default_layout_as_none_and_channels_from_zero() -> None:
+    from mobile.screens.plug_pairing import channel_argument, template_argument
+
+    assert template_argument("TASMOTA", "%prefix%/%topic%/", "strip") is None
+    assert template_argument("TASMOTA", " %topic%/%prefix%/ ", "strip") == "%topic%/%prefix%/"
+    assert template_argument("SHELLY_GEN2", "shellypro4pm-1", "shellypro4pm-1") is None
+    assert template_argument("SHELLY_GEN2", "home/garage/strip", "shellypro4pm-1") == "home/garage/strip"
+    assert template_argument("SHELLY_GEN1", "anything", "shelly1") is None
+    assert channel_argument([3, 1, 3]) == [0, 2]

@@ -157,6 +157,49 @@ async def test_topic_template_and_discovery(db):
         "shellies/hall/status/+"]
 
 
+async def test_hostname_and_id_layouts_with_discovery(db):
+    """A Tasmota whose FullTopic is %prefix%/%hostname%/ is paired under its hostname and found by
+    its discovery config (the hostname, not its Topic); one on home/%prefix%/%topic%/%id%/ is read
+    by its Topic, its %id% (MAC) learned from its discovery config so its commands can be sent;
+    a discovery config announcing another layout is still a topic_mismatch."""
+    world = await build_world()
+    parent = world.family_a1.parent
+    kitchen = (await _pair(db, parent, Vendor.TASMOTA, "kitchen-strip-5FF8", channels=[0, 1],
+                           template="%prefix%/%hostname%/")).plugs
+    desk = (await _pair(db, parent, Vendor.TASMOTA, "desk", template="home/%prefix%/%topic%/%id%/")).plug
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    ingestor = Ingestor()
+    await ingestor.directory.refresh()
+    by_host = (FIX / "tasmota_discovery_hostname.json").read_bytes()
+    ingestor.submit("tasmota/discovery/A4CF125FF8B2/config", by_host, received_at=t0)  # its layout: fine
+    sensor = b'{"Time":"%s","ENERGY":{"Total":[0.5,0.25],"Power":[40,0]}}' % t0.isoformat().encode()
+    ingestor.submit("tele/kitchen-strip-5FF8/SENSOR", sensor, received_at=t0)
+    ingestor.submit("tele/kitchen-strip-5FF8/LWT", b"Gone", received_at=t0 + timedelta(seconds=1))
+    desk_config = json.loads(by_host)
+    desk_config.update(t="desk", hn="desk-0002", mac="A4CF12000002", ft="home/%prefix%/%topic%/%id%/")
+    command = await commands.queue_switch(desk, False)
+    sent: list[str] = []
+
+    async def publish(topic: str, payload: bytes) -> None:
+        sent.append(topic)
+    dispatcher = commands.CommandDispatcher(confirm_s=30, attempts=2, learned=ingestor.directory.topics.learned)
+    await dispatcher.tick(publish)
+    assert sent == []  # its %id% is not known yet: nothing sent to a wildcard
+    ingestor.submit("tasmota/discovery/A4CF12000002/config", json.dumps(desk_config).encode(), received_at=t0)
+    ingestor.submit("home/tele/desk/A4CF12000002/SENSOR", b'{"ENERGY":{"Total":1.5,"Power":12}}', received_at=t0)
+    desk_config.update(ft="%prefix%/%topic%/")  # reconfigured: readings would no longer arrive
+    ingestor.submit("tasmota/discovery/A4CF12000002/config", json.dumps(desk_config).encode(), received_at=t0)
+    result = await ingestor.flush()
+    assert result.stored == 3
+    assert [await _reading_times(p.id) for p in kitchen] == [[t0], [t0]]
+    assert await _reading_times(desk.id) == [t0]
+    assert [p.online for p in await Plug.filter(id__in=[p.id for p in kitchen])] == [False, False]  # "Gone"
+    assert (await _rejects())[("tasmota", "topic_mismatch")] == 1
+    await commands.PlugCommand.filter(id=command.id).update(status=commands.CommandStatus.PENDING)
+    await dispatcher.tick(publish)
+    assert sent == ["home/cmnd/desk/A4CF12000002/POWER"]
+
+
 async def test_channels_and_layouts_through_mosquitto(db, broker):
     """A Pro 4PM on a multi-level prefix and a Tasmota 4CH on a reordered FullTopic, published
     on the real broker: the bridge subscribes to their layouts (also when paired while it runs)

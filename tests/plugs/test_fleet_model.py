@@ -363,3 +363,31 @@ def test_advance_ten_thousand_plugs_over_one_interval() -> None:
     print(f"\n{len(model.plugs)} plugs, 300 x 1 s advances: {spent * 1e3:.0f} ms, "
           f"{emitted} emissions, {spent / emitted * 1e6:.2f} us/emission, "
           f"{spent / 300 / len(model.plugs) * 1e6:.3f} us/plug/advance")
+
+
+def test_tasmota_strips_report_all_outlets_in_one_sensor_message():
+    """With --strip-share, Tasmota households get a 4CH-style device whose outlets report together:
+    one SENSOR with Power and Total lists (SetOption129 1), read back as one reading per channel."""
+    from datetime import UTC
+
+    from backend.plugs.simulator import fleet_messages
+    from backend.plugs.vendors import parse_mqtt
+
+    fleet = FleetModel(400, seed=7, report_interval_s=10.0, strip_share=0.5)
+    assert fleet.strip_sizes and all(2 <= n <= 4 for n in fleet.strip_sizes.values())
+    shelly = {p.device_id for p in fleet.plugs if p.vendor is not Vendor.TASMOTA and p.channel}
+    assert shelly  # the Shelly strips are still there
+    device, size = next(iter(fleet.strip_sizes.items()))
+    start = 1_714_500_000.0
+    fleet.advance(start)
+    emissions = fleet.advance(start + 30.0)
+    sensors = []
+    for emission, messages in fleet_messages(fleet, emissions, SEOUL):
+        for topic, payload in messages:
+            if topic == f"tele/{device}/SENSOR":
+                sensors.append((emission.ts, payload))
+    assert len(sensors) == 3  # every 10 s: one message for all outlets, not one per outlet
+    ts, payload = sensors[0]
+    readings = parse_mqtt(f"tele/{device}/SENSOR", payload, datetime.fromtimestamp(ts, UTC)).items
+    assert [r.channel for r in readings] == list(range(size))
+    assert all(r.device_id == device and r.counter_wh is not None for r in readings)

@@ -20,6 +20,8 @@ FIX = Path(__file__).parent / "fixtures"
     (Vendor.TASMOTA, "%topic%/%prefix%/", "%topic%/%prefix%"),
     (Vendor.TASMOTA, "home/%topic%/%prefix%/", "home/%topic%/%prefix%"),
     (Vendor.TASMOTA, " ", None),
+    (Vendor.TASMOTA, "%prefix%/%hostname%/", "%prefix%/%hostname%"),     # the device id is its hostname
+    (Vendor.TASMOTA, "home/%prefix%/%topic%/%id%/", "home/%prefix%/%topic%/%id%"),  # %id% learned
     (Vendor.SHELLY_GEN2, "shellies/kitchen-strip", "shellies/kitchen-strip"),
     (Vendor.SHELLY_GEN2, "home/floor1/strip/", "home/floor1/strip"),
 ])
@@ -33,7 +35,9 @@ def test_templates_are_normalised(vendor, given, stored):
     (Vendor.TASMOTA, "%prefix%/x%topic%/"),            # not a whole level
     (Vendor.TASMOTA, "home/+/%prefix%/%topic%/"),      # a wildcard
     (Vendor.TASMOTA, "home/#/%prefix%/%topic%/"),
-    (Vendor.TASMOTA, "%prefix%/%topic%/%hostname%/"),  # device-specific tokens cannot be subscribed
+    (Vendor.TASMOTA, "%prefix%/%hostname%/%hostname%/"),  # twice
+    (Vendor.TASMOTA, "%prefix%/home/"),                # nothing of the device's own
+    (Vendor.TASMOTA, "%prefix%/x%id%/"),               # not a whole level
     (Vendor.TASMOTA, "tele/%prefix%/%topic%/"),        # another tree
     (Vendor.SHELLY_GEN2, "one-level"),                 # that is the device id
     (Vendor.SHELLY_GEN2, "tasmota/discovery"),
@@ -78,6 +82,28 @@ def test_filters_and_commands_follow_the_template():
     assert topics.command_topic(Vendor.SHELLY_GEN2, "dev", None, topic) == "dev/rpc"
 
 
+def test_hostname_and_id_tokens():
+    """The key token (here %hostname%) is the device id; another token (%id%) is any level until
+    learned from the device's own topics, and then its commands can be sent."""
+    assert topics.key_token("%prefix%/%hostname%") == "%hostname%"
+    assert topics.key_token("%prefix%/%topic%/%id%") == "%topic%"
+    assert topics.key_token("%id%/%prefix%") == "%id%"
+    m = topics.TopicMap()
+    m.add(Vendor.TASMOTA, "desk", "home/%prefix%/%topic%/%id%")
+    assert m  # read by its pattern alone (no concrete root yet): the ingestor must still map topics
+    m.add(Vendor.TASMOTA, "kitchen-strip-5FF8", "%prefix%/%hostname%")
+    assert m.canonical("tele/kitchen-strip-5FF8/SENSOR") == "tele/kitchen-strip-5FF8/SENSOR"
+    cmd, _ = switch_command(Vendor.TASMOTA, "desk", True, channel=1)
+    assert "+" in topics.command_topic(Vendor.TASMOTA, "desk", "home/%prefix%/%topic%/%id%", cmd, m.learned.get("desk"))
+    assert m.canonical("home/tele/desk/A4CF12000002/SENSOR") == "tele/desk/SENSOR"
+    assert m.learned["desk"] == {"%id%": "A4CF12000002"}
+    assert topics.command_topic(Vendor.TASMOTA, "desk", "home/%prefix%/%topic%/%id%", cmd, m.learned["desk"]) == \
+        "home/cmnd/desk/A4CF12000002/POWER2"
+    assert topics.filters([(Vendor.TASMOTA, "home/%prefix%/%topic%/%id%")]) == ["home/stat/+/+/+", "home/tele/+/+/+"]
+    writes, reads = broker_auth.device_topics(Vendor.TASMOTA, "desk", "home/%prefix%/%topic%/%id%")
+    assert writes[:2] == ["home/tele/desk/+/#", "home/stat/desk/+/#"] and reads == ["home/cmnd/desk/+/#"]
+
+
 def test_acl_follows_the_template():
     writes, reads = broker_auth.device_topics(Vendor.TASMOTA, "kitchen-strip", "home/%topic%/%prefix%")
     assert writes[:2] == ["home/kitchen-strip/tele/#", "home/kitchen-strip/stat/#"]
@@ -93,7 +119,12 @@ def test_discovery_config():
     found = topics.parse_discovery("tasmota/discovery/A4CF125FF8B2/config",
                                    (FIX / "tasmota_discovery_config.json").read_bytes())
     assert found == topics.TasmotaDiscovery("A4CF125FF8B2", "kitchen-strip", "home/%topic%/%prefix%",
-                                            "Here", "Gone", 2)
+                                            "Here", "Gone", 2, "kitchen-strip-5FF8")
+    by_host = topics.parse_discovery("tasmota/discovery/A4CF125FF8B2/config",
+                                     (FIX / "tasmota_discovery_hostname.json").read_bytes())
+    assert (by_host.full_topic, by_host.hostname, by_host.mac) == ("%prefix%/%hostname%", "kitchen-strip-5FF8",
+                                                                   "A4CF125FF8B2")
+    assert topics.concrete(by_host.full_topic, topics.discovered_values(by_host)) == "%prefix%/kitchen-strip-5FF8"
     for payload, reason in ((b"{", RejectReason.MALFORMED), (b"[]", RejectReason.WRONG_TYPE),
                             (b'{"t":"x","ft":"%topic%/"}', RejectReason.UNKNOWN_TOPIC),
                             (b'{"t":1,"ft":"%prefix%/%topic%/"}', RejectReason.WRONG_TYPE)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -69,15 +70,16 @@ def _describe(procs: list[psutil.Process]) -> list[str]:
     return described
 
 
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
+@contextlib.contextmanager
+def running_platform(tmp_path: Path, *args: str, healthy_within: float = HEALTHY_WITHIN_S) -> Iterator[Platform]:
+    """``pvpp run *args`` in ``tmp_path/var``, healthy; killed with everything it started afterwards."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PVPP_")}
     env |= {"PVPP_VAR_DIR": str(tmp_path / "var"), "PVPP_PORT": str(port)}
     log = tmp_path / "pvpp-run.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "run"],
+            [sys.executable, "-m", "backend.cli", "run", *args],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -87,7 +89,7 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
     running = Platform(proc, f"http://127.0.0.1:{port}", log)
     seen: list[psutil.Process] = []
     try:
-        deadline = time.monotonic() + HEALTHY_WITHIN_S
+        deadline = time.monotonic() + healthy_within
         with httpx.Client(trust_env=False, timeout=2) as client:
             while True:
                 seen = running.descendants() or seen
@@ -99,7 +101,7 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
                 except httpx.TransportError:
                     pass
                 late = time.monotonic() > deadline
-                assert not late, f"no /healthz 200 within {HEALTHY_WITHIN_S} s:\n{running.output()}"
+                assert not late, f"no /healthz 200 within {healthy_within} s:\n{running.output()}"
                 time.sleep(0.25)
         yield running
     finally:
@@ -109,6 +111,12 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
         proc.wait()
         for leftover in _survivors(seen, timeout=5):
             leftover.kill()
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[Platform]:
+    with running_platform(tmp_path) as running:
+        yield running
 
 
 def test_run_serves_demo_sign_in_and_stops_cleanly_on_sigint(platform: Platform) -> None:

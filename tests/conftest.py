@@ -37,13 +37,22 @@ BACKENDS = ["sqlite", "postgres"]
 SHARED_BACKENDS = ("backend", "tour_backend")
 
 
+# Bridge tests on the shared Mosquitto whose bridges subscribe to every device's topics (``broker``):
+# run one at a time, or a bridge counts the other backend's deliberately bad messages as its own.
+SHARED_BROKER = "broker"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist's ``--dist loadgroup``, the tests on one of the app's real backends run in
-    one worker, so that backend's server and demo data are made once."""
+    one worker, so that backend's server and demo data are made once; so do the wildcard bridge
+    tests on the shared Mosquitto."""
     for item in items:
-        shared = [name for name in SHARED_BACKENDS if name in getattr(item, "fixturenames", ())]
+        names = getattr(item, "fixturenames", ())
+        shared = [name for name in SHARED_BACKENDS if name in names]
         if shared:
             item.add_marker(pytest.mark.xdist_group(f"app-{shared[0]}"))
+        elif SHARED_BROKER in names:
+            item.add_marker(pytest.mark.xdist_group("mosquitto"))
 
 
 def make_settings(**overrides) -> Settings:

@@ -30,7 +30,7 @@ TABLES = ["municipal_report", "volunteer_export", "transfer_consent", "volunteer
           "ledger_entry", "ledger_head", "ledger_node", "ledger_balance", "ledger_checkpoint", "demo_load",
           "consent_record", "guardian_link", "refresh_token", "session", "user",
           "household", "school_class", "school", "municipality", "score_month", "score_student_year",
-          "score_group", "score_group_month", "score_group_mask", "score_group_household", "score_group_dr"]
+          "score_group", "score_group_month", "score_group_participants", "score_group_household", "score_group_dr"]
 BACKENDS = ["sqlite", "postgres"]
 
 

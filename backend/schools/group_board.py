@@ -2,8 +2,8 @@
 
 Classes are read from their own rows (scoped by the students' school, as the direct sums scope
 them); schools from theirs, joined to ``school`` for the municipality; municipalities sum their
-schools' rows. Each part reads a few rows per group: enrolment, the period's months, the masks
-of its school year, and the DR sums of the events that started in it.
+schools' rows. Each part reads a few rows per group: enrolment, the period's months, its
+participants, and the DR sums of the events that started in it.
 """
 
 from __future__ import annotations
@@ -33,15 +33,16 @@ def _part(level: str, scope_id: int | None, table: str, columns: str, extra: Cal
 
 
 def group_statement(level: str, scope_id: int | None, period: Period, tz: str, sql: Sql) -> str | None:
-    """Every figure of a board from the group summary, or None for a period across school years."""
+    """Every figure of a board from the group summary, or None for a period that is not a month,
+    term or school year."""
     year_mask = period_mask(period.start, period.end)
     if year_mask is None:
         return None
     since, until = local_day_bounds(period.start, tz)[0], local_day_bounds(period.end, tz)[0]
     # written in the order they appear in the statement
     enrolled = _part(level, scope_id, "score_group", "SUM(x.enrolled) AS n", lambda: "x.enrolled > 0", sql)
-    masks = _part(level, scope_id, "score_group_mask", "SUM(x.students) AS p",
-                  lambda: f"x.school_year = {sql.p(year_mask[0])} AND (x.mask & {sql.p(year_mask[1])}) <> 0", sql)
+    masks = _part(level, scope_id, "score_group_participants", "SUM(x.students) AS p",
+                  lambda: f"x.school_year = {sql.p(year_mask[0])} AND x.bits = {sql.p(year_mask[1])}", sql)
     months = _part(level, scope_id, "score_group_month", "SUM(x.kwh) AS kwh, SUM(x.points) AS pts",
                    lambda: f"x.month >= {sql.p(period.start)} AND x.month < {sql.p(period.end)}", sql)
     dr = _part(level, scope_id, "score_group_dr", "SUM(x.reduction) AS red, SUM(x.contracted) AS con",

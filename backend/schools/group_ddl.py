@@ -9,8 +9,10 @@ as the direct sums count them.
 - ``score_group_month``: deemed kWh and points per group and month (from ``score_month``).
 - ``score_student_year``: per user and school year (March–February) a 12-bit mask of the months
   with an accepted activity (bit 0 March ... bit 11 February).
-- ``score_group_mask``: per group and school year, how many students have each mask; the
-  participants of any run of months of that year are the students whose mask meets the run's.
+- ``score_group_participants``: per group, school year and board period of that year (each month,
+  each term, the year: :data:`PERIOD_BITS`), how many students have an active month in it — a
+  student counts once however many of the period's months they were active in. A board reads
+  one row per group; a student's mask changing moves them in at most three periods.
 - ``score_group_household``: per group and household, how many of its students are in the group.
 - ``score_group_dr``: settled DR reduction and contracted kWh per group and event, over the
   households with a student in the group (each household once).
@@ -32,9 +34,9 @@ PG_TABLES = [
         points bigint NOT NULL DEFAULT 0, PRIMARY KEY (level, scope, g, month))""",
     """CREATE TABLE IF NOT EXISTS score_student_year (user_id integer NOT NULL, school_year integer NOT NULL,
         mask integer NOT NULL DEFAULT 0, PRIMARY KEY (user_id, school_year))""",
-    """CREATE TABLE IF NOT EXISTS score_group_mask (level text NOT NULL, scope integer NOT NULL,
-        g integer NOT NULL, school_year integer NOT NULL, mask integer NOT NULL,
-        students integer NOT NULL DEFAULT 0, PRIMARY KEY (level, scope, g, school_year, mask))""",
+    """CREATE TABLE IF NOT EXISTS score_group_participants (level text NOT NULL, scope integer NOT NULL,
+        g integer NOT NULL, school_year integer NOT NULL, bits integer NOT NULL,
+        students integer NOT NULL DEFAULT 0, PRIMARY KEY (level, scope, g, school_year, bits))""",
     """CREATE TABLE IF NOT EXISTS score_group_household (level text NOT NULL, scope integer NOT NULL,
         g integer NOT NULL, household_id integer NOT NULL, students integer NOT NULL DEFAULT 0,
         PRIMARY KEY (level, scope, g, household_id))""",
@@ -52,6 +54,10 @@ VIEW = """CREATE VIEW IF NOT EXISTS score_user_group AS
     WHERE role = 'student' AND school_id IS NOT NULL AND school_class_id IS NOT NULL
     UNION ALL SELECT id, household_id, 'school', 0, school_id FROM "user"
     WHERE role = 'student' AND school_id IS NOT NULL"""
+
+# the months of each board period of a school year: twelve months, two terms, the year
+PERIOD_BITS = (*(1 << i for i in range(12)), 0x3F, 0xFC0, 0xFFF)
+PERIODS = "(" + " UNION ALL ".join(f"SELECT {b} AS bits" for b in PERIOD_BITS) + ") pb"
 
 ACTIVE = "(SELECT building FROM score_group_state WHERE id = 1) = 0"
 
@@ -104,21 +110,22 @@ def score_month_statements(pg: bool) -> dict[str, list[str]]:
     }
 
 
-def _mask_count(row: str, sign: str, cond: str) -> str:
-    return _upsert("score_group_mask", "level, scope, g, school_year, mask, students",
-                   "level, scope, g, school_year, mask",
-                   f"SELECT level, scope, g, {row}.school_year, {row}.mask, {sign}1 FROM score_user_group "
-                   f"WHERE user_id = {row}.user_id AND {cond}", adds=("students",))
+def _participants(row: str, sign: str, cond: str) -> str:
+    return _upsert("score_group_participants", "level, scope, g, school_year, bits, students",
+                   "level, scope, g, school_year, bits",
+                   f"SELECT ug.level, ug.scope, ug.g, {row}.school_year, pb.bits, {sign}1 FROM score_user_group ug "
+                   f"CROSS JOIN {PERIODS} WHERE ug.user_id = {row}.user_id AND {cond}", adds=("students",))
 
 
 def student_year_statements() -> dict[str, list[str]]:
-    """A student's mask of a school year changes: move them between their groups' mask counts."""
-    changed = "OLD.mask <> NEW.mask"
+    """A student's mask of a school year changes: they join the periods it now meets and leave
+    those it no longer meets, in each of their groups."""
+    old, new = "(OLD.mask & pb.bits) <> 0", "(NEW.mask & pb.bits) <> 0"
     return {
-        "INSERT": [_mask_count("NEW", "", "NEW.mask <> 0")],
-        "DELETE": [_mask_count("OLD", "-", "OLD.mask <> 0")],
-        "UPDATE": [_mask_count("OLD", "-", f"OLD.mask <> 0 AND {changed}"),
-                   _mask_count("NEW", "", f"NEW.mask <> 0 AND {changed}")],
+        "INSERT": [_participants("NEW", "", new)],
+        "DELETE": [_participants("OLD", "-", old)],
+        "UPDATE": [_participants("OLD", "-", f"{old} AND NOT {new}"),
+                   _participants("NEW", "", f"{new} AND NOT {old}")],
     }
 
 
@@ -133,11 +140,11 @@ def _membership(row: str, sign: str) -> list[str]:
         _upsert("score_group_month", "level, scope, g, month, kwh, points", "level, scope, g, month",
                 f"SELECT grp.level, grp.scope, grp.g, m.month, {sign}m.kwh, {sign}m.points FROM {grp} "
                 f"JOIN score_month m ON m.user_id = {row}.id WHERE {counted}", adds=("kwh", "points")),
-        _upsert("score_group_mask", "level, scope, g, school_year, mask, students",
-                "level, scope, g, school_year, mask",
-                f"SELECT grp.level, grp.scope, grp.g, y.school_year, y.mask, {sign}1 FROM {grp} "
-                f"JOIN score_student_year y ON y.user_id = {row}.id WHERE {counted} AND y.mask <> 0",
-                adds=("students",)),
+        _upsert("score_group_participants", "level, scope, g, school_year, bits, students",
+                "level, scope, g, school_year, bits",
+                f"SELECT grp.level, grp.scope, grp.g, y.school_year, pb.bits, {sign}1 FROM {grp} "
+                f"JOIN score_student_year y ON y.user_id = {row}.id CROSS JOIN {PERIODS} "
+                f"WHERE {counted} AND (y.mask & pb.bits) <> 0", adds=("students",)),
         _upsert("score_group_household", "level, scope, g, household_id, students", "level, scope, g, household_id",
                 f"SELECT grp.level, grp.scope, grp.g, {row}.household_id, {sign}1 FROM {grp} "
                 f"WHERE {counted} AND {row}.household_id IS NOT NULL", adds=("students",)),
@@ -196,7 +203,7 @@ def settlement_statements() -> dict[str, list[str]]:
 def triggers(pg: bool) -> list[tuple[str, str, dict[str, list[str]], str | None]]:
     return [
         ("score_group_month_sums", "score_month", score_month_statements(pg), None),
-        ("score_group_masks", "score_student_year", student_year_statements(), None),
+        ("score_group_periods", "score_student_year", student_year_statements(), None),
         ("score_group_members", '"user"', user_statements(), USER_CHANGED),
         ("score_group_households", "score_group_household", household_statements(), None),
         ("score_group_settlements", "dr_settlement", settlement_statements(), SETTLEMENT_CHANGED),

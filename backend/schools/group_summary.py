@@ -3,9 +3,9 @@
 Tables and triggers are in :mod:`backend.schools.group_ddl`; they sit on top of the per-student
 ``score_month`` (:mod:`backend.schools.summary`) and the DR settlements and are kept in the
 writing transaction. Enrolment, monthly kWh and points, participants (counts of students by
-12-bit active-month mask per school year) and DR sums per event are kept per class and school;
-a municipality is the sum of its schools. Every period a board knows lies within one school
-year, so its participants are the students whose mask meets the period's months, counted once.
+students with an active month per board period of each school year, from each student's 12-bit
+mask of active months) and DR sums per event are kept per class and school; a municipality is
+the sum of its schools. A board reads one row per group from each part.
 
 :func:`rebuild` recomputes everything (the migration runs it, and it must run after changing the
 display time zone; until then boards use ``score_month`` or the direct sums).
@@ -18,10 +18,10 @@ from datetime import date
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.schools import group_ddl, summary
-from backend.schools.group_ddl import month_bit, school_year
+from backend.schools.group_ddl import PERIOD_BITS, PERIODS, month_bit, school_year
 
-TABLES = ["score_group", "score_group_month", "score_student_year", "score_group_mask", "score_group_household",
-          "score_group_dr"]
+TABLES = ["score_group", "score_group_month", "score_student_year", "score_group_participants",
+          "score_group_household", "score_group_dr"]
 
 
 def _pg(conn: BaseDBAsyncClient) -> bool:
@@ -53,9 +53,10 @@ def rebuild_statements(pg: bool) -> list[str]:
         "GROUP BY ug.level, ug.scope, ug.g, m.month",
         f"INSERT INTO score_student_year (user_id, school_year, mask) SELECT user_id, {sy}, SUM({bit}) "
         f"FROM score_month WHERE accepted > 0 GROUP BY user_id, {sy}",
-        "INSERT INTO score_group_mask (level, scope, g, school_year, mask, students) SELECT ug.level, ug.scope, "
-        "ug.g, y.school_year, y.mask, COUNT(*) FROM score_student_year y JOIN score_user_group ug "
-        "ON ug.user_id = y.user_id WHERE y.mask <> 0 GROUP BY ug.level, ug.scope, ug.g, y.school_year, y.mask",
+        "INSERT INTO score_group_participants (level, scope, g, school_year, bits, students) SELECT ug.level, "
+        "ug.scope, ug.g, y.school_year, pb.bits, COUNT(*) FROM score_student_year y JOIN score_user_group ug "
+        f"ON ug.user_id = y.user_id CROSS JOIN {PERIODS} WHERE (y.mask & pb.bits) <> 0 "
+        "GROUP BY ug.level, ug.scope, ug.g, y.school_year, pb.bits",
         "INSERT INTO score_group_household (level, scope, g, household_id, students) SELECT level, scope, g, "
         "household_id, COUNT(*) FROM score_user_group WHERE household_id IS NOT NULL "
         "GROUP BY level, scope, g, household_id",
@@ -99,10 +100,11 @@ def forget() -> None:
 
 
 def period_mask(start: date, end: date) -> tuple[int, int] | None:
-    """(school year, mask of its months) for a run of whole months within one school year."""
+    """(school year, mask of its months) for a board period (a month, term or school year)."""
     first = (start.year * 12 + start.month - 1)
     last = (end.year * 12 + end.month - 1) - 1
     year = lambda index: index // 12 - (1 if index % 12 < 2 else 0)  # noqa: E731 - March starts the year
     if start.day != 1 or end.day != 1 or last < first or year(first) != year(last):
         return None
-    return year(first), sum(1 << ((i % 12 + 10) % 12) for i in range(first, last + 1))
+    mask = sum(1 << ((i % 12 + 10) % 12) for i in range(first, last + 1))
+    return (year(first), mask) if mask in PERIOD_BITS else None

@@ -29,7 +29,7 @@ SUMMARY_ROWS = {
     "score_group": ("level, scope, g, enrolled", "enrolled <> 0"),
     "score_group_month": ("level, scope, g, month, kwh, points", "kwh <> 0 OR points <> 0"),
     "score_student_year": ("user_id, school_year, mask", "mask <> 0"),
-    "score_group_mask": ("level, scope, g, school_year, mask, students", "students <> 0"),
+    "score_group_participants": ("level, scope, g, school_year, bits, students", "students <> 0"),
     "score_group_household": ("level, scope, g, household_id, students", "students <> 0"),
     "score_group_dr": ("level, scope, g, event_id, reduction, contracted", "reduction <> 0 OR contracted <> 0"),
 }
@@ -165,7 +165,7 @@ async def test_writes_after_a_rebuild_are_kept_and_other_zones_fall_back(db):
                                                                    "Europe/Berlin"))
 
 
-def test_period_masks_cover_the_months_of_one_school_year():
+def test_period_masks_name_the_months_of_each_board_period():
     def mask(kind, day):
         p = period_of(kind, day)
         return period_mask(p.start, p.end)
@@ -176,4 +176,5 @@ def test_period_masks_cover_the_months_of_one_school_year():
     assert mask(PeriodKind.TERM, date(2027, 1, 2)) == (2026, 0b111111 << 6)
     assert mask(PeriodKind.SCHOOL_YEAR, date(2026, 12, 1)) == (2026, 0xFFF)
     assert period_mask(date(2026, 12, 1), date(2027, 4, 1)) is None  # across school years
+    assert period_mask(date(2026, 3, 1), date(2026, 6, 1)) is None  # not a board period
     assert period_mask(date(2026, 12, 2), date(2027, 1, 1)) is None  # not whole months

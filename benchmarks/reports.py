@@ -8,8 +8,8 @@ What is measured, on PostgreSQL, in one run:
    their ledger award legs the way ``log_activity`` would (catalogue kWh, the year's points
    formula, daily/weekly/monthly caps, photo decisions); the plan's three DR events with settled
    households. Bulk rows are written with triggers off and ``score_month`` and the per-group
-   summary rebuilt afterwards (``backend.schools.group_summary.rebuild``, timed). Ledger leaf hashes of bulk rows are placeholders:
-   no proof or audit is run on this database.
+   summary rebuilt afterwards (``backend.schools.group_summary.rebuild``, timed). Ledger leaf
+   hashes of bulk rows are placeholders: no proof or audit is run on this database.
 2. the report: ``backend.reports.monthly.generate`` for that month (figures), and the PDF.
 3. scoreboards through the GraphQL API (the app in this process, httpx ASGI transport, signed in
    as the demo officer): class (the demo school's classes), school and municipality boards for the

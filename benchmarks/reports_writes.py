@@ -30,7 +30,8 @@ async def run(url: str, writes: int) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         columns = [r[0] for r in await conn.fetch(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'activity' ORDER BY ordinal_position")]
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'activity' "
+            "ORDER BY ordinal_position")]
         top = await conn.fetchval("SELECT MAX(id) FROM activity")
         ids = [r[0] for r in await conn.fetch("SELECT id FROM activity WHERE status = 'accepted' ORDER BY id LIMIT $1",
                                               4 * writes)]

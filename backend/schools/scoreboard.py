@@ -4,8 +4,8 @@ Every figure is aggregated in the database. A board reads the per-group summary
 (:mod:`backend.schools.group_summary`, a few rows per group); :func:`score_month_totals` sums
 the per-student monthly rows of :mod:`backend.schools.summary` and the settlements, and
 :func:`direct_group_totals` the activity and ledger rows themselves — the references the
-summaries must equal, used when a summary was built for another time zone. The pure arithmetic is in
-:mod:`backend.schools.scoring`.
+summaries must equal, used when a summary was built for another time zone. The pure
+arithmetic is in :mod:`backend.schools.scoring`.
 """
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ def summary_statement(level: Level, scope_id: int | None, period: Period, tz: st
             f"t.name AS name FROM ({base}) b LEFT JOIN ({dr}) d ON d.g = b.g LEFT JOIN {_TABLE[level]} t ON t.id = b.g")
 
 
-def _from_rows(rows: list[dict]) -> list[GroupTotals]:
+def totals_from_rows(rows: list[dict]) -> list[GroupTotals]:
+    """A board statement's rows (g, n, p, kwh, pts, red, con, name) as group totals."""
     return [GroupTotals(
         group_id=r["g"], name=r["name"] or "", enrolled=int(r["n"]), participants=int(r["p"] or 0),
         deemed_kwh=float(r["kwh"] or 0), measured_kwh=float(r["red"] or 0), points=int(r["pts"] or 0),
@@ -139,7 +140,7 @@ async def group_totals(level: Level, scope_id: int | None, period: Period, tz: s
     if await group_summary.usable(sql.conn, tz):
         statement = group_statement(level.value, scope_id, period, tz, sql)
         if statement is not None:
-            return _from_rows(await sql.rows(statement))
+            return totals_from_rows(await sql.rows(statement))
     return await score_month_totals(level, scope_id, period, tz)
 
 
@@ -148,7 +149,7 @@ async def score_month_totals(level: Level, scope_id: int | None, period: Period,
     sql = Sql()
     if not await summary.usable(sql.conn, tz):
         return await direct_group_totals(level, scope_id, period, tz)
-    return _from_rows(await sql.rows(summary_statement(level, scope_id, period, tz, sql)))
+    return totals_from_rows(await sql.rows(summary_statement(level, scope_id, period, tz, sql)))
 
 
 async def direct_group_totals(level: Level, scope_id: int | None, period: Period, tz: str) -> list[GroupTotals]:

@@ -19,7 +19,7 @@ from backend.schools.group_board import group_statement
 from backend.schools.group_summary import period_mask
 from backend.schools.models import SchoolClass
 from backend.schools.periods import PeriodKind, period_of
-from backend.schools.scoreboard import Level, _from_rows, direct_group_totals, group_totals, score_month_totals
+from backend.schools.scoreboard import Level, totals_from_rows, direct_group_totals, group_totals, score_month_totals
 from backend.schools.scoring import scoreboard
 from backend.schools.sql import Sql
 from tests.schools.support import add_activity, add_students, award_points, settled_dr
@@ -90,7 +90,7 @@ async def _from_group_summary(level, scope, period):
     sql = Sql()
     statement = group_statement(level.value, scope, period, TZ, sql)
     assert statement is not None
-    return _from_rows(await sql.rows(statement))
+    return totals_from_rows(await sql.rows(statement))
 
 
 def _ranks(totals, min_students):

@@ -8,16 +8,18 @@ What is measured, on PostgreSQL, in one run:
    one whole month turned into activities and ledger legs the way ``log_activity`` and
    ``convert_points`` would (catalogue kWh, the year's points formula, daily/weekly/monthly caps,
    photo decisions, the parents' month-end mileage); the plan's three DR events with settled
-   households. Bulk rows are written with triggers off and ``score_month`` rebuilt afterwards
-   (``backend.schools.summary.rebuild``, timed). Ledger leaf hashes of bulk rows are placeholders
-   (``PlaceholderLegs``): no proof or audit is run on this database.
+   households. Bulk rows are written with triggers off and ``score_month`` and the per-group
+   summary rebuilt afterwards (``backend.schools.group_summary.rebuild``, timed). Ledger leaf
+   hashes of bulk rows are placeholders (``PlaceholderLegs``): no proof or audit is run on this
+   database.
 2. the report: ``backend.reports.monthly.generate`` for that month (figures), and the PDF.
 3. scoreboards through the GraphQL API (the app in this process, httpx ASGI transport, signed in
    as the demo officer): class (the demo school's classes), school and municipality boards for the
    month, and the school board for the school year; latency percentiles.
-4. references in the same run: the same boards computed straight from the activity and ledger rows
-   (``direct_group_totals``, what the API did before ``score_month``), and the bare SQL of the
-   ``score_month`` aggregate sent with asyncpg; the figures of both paths are compared.
+4. references in the same run: the board's group-summary statement sent bare with asyncpg; the
+   per-student ``score_month`` statement (what the API did before the group summary), bare; and
+   the same boards computed straight from the activity and ledger rows (``direct_group_totals``,
+   what it did before ``score_month``). The figures of all three paths are compared.
 
 Results go to ``benchmarks/results/reports.json``; the scratch database is dropped afterwards.
 """
@@ -191,7 +193,7 @@ async def _graphql_boards(app, token: str, boards: list[dict], month_day: date, 
 
 async def _direct_boards(boards: list[dict], settings, month_day: date, repeats: int) -> dict[str, Any]:
     from backend.schools.periods import PeriodKind, period_of
-    from backend.schools.scoreboard import Level, direct_group_totals, group_totals
+    from backend.schools.scoreboard import Level, direct_group_totals, group_totals, score_month_totals
 
     out = {}
     for b in boards:
@@ -204,7 +206,9 @@ async def _direct_boards(boards: list[dict], settings, month_day: date, repeats:
             direct = await direct_group_totals(level, scope, period, settings.display_timezone)
             ms.append((time.perf_counter() - t0) * 1000)
         fast = await group_totals(level, scope, period, settings.display_timezone)
-        out[b["name"]] = {**_stats(ms), "identical_to_score_month": _same(direct, fast)}
+        per_student = await score_month_totals(level, scope, period, settings.display_timezone)
+        out[b["name"]] = {**_stats(ms), "identical_to_group_summary": _same(direct, fast),
+                          "identical_to_score_month": _same(direct, per_student)}
     return out
 
 
@@ -215,17 +219,27 @@ def _same(a, b) -> bool:
     return sorted(map(key, a)) == sorted(map(key, b))
 
 
-async def _bare_sql(raw, boards: list[dict], tz: str, month_day: date, repeats: int) -> dict[str, Any]:
+def _statement(kind: str, level: str, scope: int | None, period, tz: str, sql) -> str:
+    """A board's one statement: over the group summary (``group``) or ``score_month``."""
+    from backend.schools.group_board import group_statement
+    from backend.schools.scoreboard import Level, summary_statement
+
+    if kind == "group":
+        return group_statement(level, scope, period, tz, sql)
+    return summary_statement(Level(level), scope, period, tz, sql)
+
+
+async def _bare_sql(raw, boards: list[dict], tz: str, month_day: date, repeats: int,
+                    kind: str = "group") -> dict[str, Any]:
     """The board's one statement alone, sent with asyncpg (no ORM, no GraphQL, no sign-in)."""
     from backend.schools.periods import PeriodKind, period_of
-    from backend.schools.scoreboard import Level, summary_statement
     from backend.schools.sql import Sql
 
     out = {}
     for b in boards:
         sql = Sql()
-        statement = summary_statement(Level(b["level"].lower()), None if b["scope"] is None else int(b["scope"]),
-                                      period_of(PeriodKind(b["period"].lower()), month_day), tz, sql)
+        statement = _statement(kind, b["level"].lower(), None if b["scope"] is None else int(b["scope"]),
+                               period_of(PeriodKind(b["period"].lower()), month_day), tz, sql)
         ms = []
         for _ in range(repeats):
             t0 = time.perf_counter()
@@ -237,12 +251,11 @@ async def _bare_sql(raw, boards: list[dict], tz: str, month_day: date, repeats: 
 
 async def _explain(raw, world: dict, tz: str, month_day: date) -> str:
     from backend.schools.periods import PeriodKind, period_of
-    from backend.schools.scoreboard import Level, summary_statement
     from backend.schools.sql import Sql
 
     sql = Sql()
-    statement = summary_statement(Level.CLASS, world["school_ids"][0], period_of(PeriodKind.MONTH, month_day), tz,
-                                  sql)
+    statement = _statement("group", "school", world["municipality_id"], period_of(PeriodKind.SCHOOL_YEAR, month_day),
+                           tz, sql)
     rows = await raw.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *sql.args)
     return "\n".join(r[0] for r in rows)
 
@@ -266,7 +279,7 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
     from backend.db import close_db, init_db, migrate
     from backend.demo.accounts import DEMO_USERS
     from backend.operations.logs import configure_logging
-    from backend.schools import summary
+    from backend.schools import group_summary
     from backend.settings import Settings
 
     configure_logging("WARNING", "console")
@@ -306,12 +319,15 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
         await raw.execute("ANALYZE")
         t0 = time.perf_counter()
         from tortoise import connections
-        await summary.rebuild(connections.get("default"), settings.display_timezone)
-        results["score_month_rebuild_s"] = time.perf_counter() - t0
+        await group_summary.rebuild(connections.get("default"), settings.display_timezone)
+        results["summary_rebuild_s"] = time.perf_counter() - t0  # score_month and the group summary
         results["score_month_rows"] = await raw.fetchval("SELECT COUNT(*) FROM score_month")
+        results["group_summary_rows"] = {t: await raw.fetchval(f"SELECT COUNT(*) FROM {t}")
+                                         for t in group_summary.TABLES}
         await raw.execute("ANALYZE")
-        progress(f"set-up {results['setup']['seconds']:.1f}s; score_month rebuilt in "
-                 f"{results['score_month_rebuild_s']:.1f}s ({results['score_month_rows']:,} rows)")
+        progress(f"set-up {results['setup']['seconds']:.1f}s; summaries rebuilt in "
+                 f"{results['summary_rebuild_s']:.1f}s ({results['score_month_rows']:,} score_month rows, "
+                 f"group summary {results['group_summary_rows']})")
 
         results["report"] = await _report(world, settings, month_day)
         progress(f"report {results['report']['figures_s']:.2f}s figures + {results['report']['pdf_s']:.2f}s PDF")
@@ -325,10 +341,13 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
         for name, r in results["graphql"].items():
             progress(f"GraphQL {name}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms ({r['entries']} entries)")
         results["bare_sql"] = await _bare_sql(raw, boards, settings.display_timezone, month_day, opts.requests)
+        results["bare_sql_score_month"] = await _bare_sql(raw, boards, settings.display_timezone, month_day,
+                                                          opts.direct_requests, kind="score_month")
         results["direct"] = await _direct_boards(boards, settings, month_day, opts.direct_requests)
         for name, r in results["direct"].items():
-            progress(f"direct {name}: p50 {r['p50_ms']:.0f} ms, identical={r['identical_to_score_month']}")
-        results["explain_class_board"] = await _explain(raw, world, settings.display_timezone, month_day)
+            progress(f"direct {name}: p50 {r['p50_ms']:.0f} ms, same figures: group summary "
+                     f"{r['identical_to_group_summary']}, score_month {r['identical_to_score_month']}")
+        results["explain_school_year_board"] = await _explain(raw, world, settings.display_timezone, month_day)
         results["load_average_end"] = _uptime()
     finally:
         if raw is not None:
@@ -344,7 +363,8 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
                         "report_met": results["report"]["total_s"] <= GOAL_REPORT_S,
                         "board_p99_ms_worst": worst, "board_goal_p99_ms": GOAL_BOARD_P99_MS,
                         "board_met": worst <= GOAL_BOARD_P99_MS,
-                        "identical": all(r["identical_to_score_month"] for r in results["direct"].values())}
+                        "identical": all(r["identical_to_group_summary"] and r["identical_to_score_month"]
+                                         for r in results["direct"].values())}
     return results
 
 
@@ -352,11 +372,12 @@ def table(r: dict[str, Any]) -> str:
     lines = [f"report: figures {r['report']['figures_s']:.2f} s + PDF {r['report']['pdf_s']:.2f} s = "
              f"{r['report']['total_s']:.2f} s (goal <= {GOAL_REPORT_S:.0f} s)"]
     lines.append(f"{'board':<46} {'GraphQL p50':>11} {'p99':>8} {'bare SQL p50':>12} {'p99':>8} "
-                 f"{'direct p50':>10} {'same':>5}")
+                 f"{'score_month p50':>15} {'direct p50':>10} {'same':>5}")
     for name, g in r["graphql"].items():
-        b, d = r["bare_sql"][name], r["direct"][name]
+        b, m, d = r["bare_sql"][name], r["bare_sql_score_month"][name], r["direct"][name]
+        same = d["identical_to_group_summary"] and d["identical_to_score_month"]
         lines.append(f"{name:<46} {g['p50_ms']:>9.1f}ms {g['p99_ms']:>6.1f}ms {b['p50_ms']:>10.1f}ms "
-                     f"{b['p99_ms']:>6.1f}ms {d['p50_ms']:>8.0f}ms {str(d['identical_to_score_month']):>5}")
+                     f"{b['p99_ms']:>6.1f}ms {m['p50_ms']:>13.0f}ms {d['p50_ms']:>8.0f}ms {str(same):>5}")
     g = r["goals"]
     lines.append(f"goals: report {'met' if g['report_met'] else 'MISSED'}, scoreboard p99 "
                  f"{g['board_p99_ms_worst']:.1f} ms {'met' if g['board_met'] else 'MISSED'}; load "

@@ -29,7 +29,8 @@ TABLES = ["municipal_report", "volunteer_export", "transfer_consent", "volunteer
           "plug_rollup_dirty", "plug", "activity", "redemption_code", "programme_enrolment", "programme",
           "ledger_entry", "ledger_head", "ledger_node", "ledger_balance", "ledger_checkpoint", "demo_load",
           "consent_record", "guardian_link", "refresh_token", "session", "user",
-          "household", "school_class", "school", "municipality", "score_month"]
+          "household", "school_class", "school", "municipality", "score_month", "score_student_year",
+          "score_group", "score_group_month", "score_group_participants", "score_group_household", "score_group_dr"]
 BACKENDS = ["sqlite", "postgres"]
 
 

@@ -1,11 +1,11 @@
 """Scoreboards per class, school and municipality: who may see which, and the database sums.
 
-Every figure is aggregated in the database. Enrolment, activities and points come from the
-per-student monthly sums of :mod:`backend.schools.summary` (one grouped query over at most one
-row per student and month), DR delivery from the settlements; :func:`direct_group_totals`
-sums the activity and ledger rows themselves, the reference the summary must equal, and is used
-when the summary was built for another time zone. The pure arithmetic is in
-:mod:`backend.schools.scoring`.
+Every figure is aggregated in the database. A board reads the per-group summary
+(:mod:`backend.schools.group_summary`, a few rows per group); :func:`score_month_totals` sums
+the per-student monthly rows of :mod:`backend.schools.summary` and the settlements, and
+:func:`direct_group_totals` the activity and ledger rows themselves — the references the
+summaries must equal, used when a summary was built for another time zone. The pure
+arithmetic is in :mod:`backend.schools.scoring`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from backend.rewards.programmes import local_day_bounds
 from backend.schools.models import School, SchoolClass
 from backend.schools.periods import Period
 from backend.schools.scoring import GroupTotals, Score, scoreboard
-from backend.schools import summary
+from backend.schools import group_summary, summary
+from backend.schools.group_board import group_statement
 from backend.schools.sql import Sql
 
 
@@ -123,16 +124,32 @@ def summary_statement(level: Level, scope_id: int | None, period: Period, tz: st
             f"t.name AS name FROM ({base}) b LEFT JOIN ({dr}) d ON d.g = b.g LEFT JOIN {_TABLE[level]} t ON t.id = b.g")
 
 
-async def group_totals(level: Level, scope_id: int | None, period: Period, tz: str) -> list[GroupTotals]:
-    """Sums per group over the period, in one statement over ``score_month`` and the settlements."""
-    sql = Sql()
-    if not await summary.usable(sql.conn, tz):
-        return await direct_group_totals(level, scope_id, period, tz)
+def totals_from_rows(rows: list[dict]) -> list[GroupTotals]:
+    """A board statement's rows (g, n, p, kwh, pts, red, con, name) as group totals."""
     return [GroupTotals(
         group_id=r["g"], name=r["name"] or "", enrolled=int(r["n"]), participants=int(r["p"] or 0),
         deemed_kwh=float(r["kwh"] or 0), measured_kwh=float(r["red"] or 0), points=int(r["pts"] or 0),
         dr_reduction_kwh=float(r["red"] or 0), dr_contracted_kwh=float(r["con"] or 0),
-    ) for r in await sql.rows(summary_statement(level, scope_id, period, tz, sql))]
+    ) for r in rows]
+
+
+async def group_totals(level: Level, scope_id: int | None, period: Period, tz: str) -> list[GroupTotals]:
+    """Sums per group over the period: from the per-group summary (a few rows per group), else
+    from ``score_month`` (a row per student), else straight from the activity and ledger rows."""
+    sql = Sql()
+    if await group_summary.usable(sql.conn, tz):
+        statement = group_statement(level.value, scope_id, period, tz, sql)
+        if statement is not None:
+            return totals_from_rows(await sql.rows(statement))
+    return await score_month_totals(level, scope_id, period, tz)
+
+
+async def score_month_totals(level: Level, scope_id: int | None, period: Period, tz: str) -> list[GroupTotals]:
+    """Sums per group in one statement over ``score_month`` and the settlements."""
+    sql = Sql()
+    if not await summary.usable(sql.conn, tz):
+        return await direct_group_totals(level, scope_id, period, tz)
+    return totals_from_rows(await sql.rows(summary_statement(level, scope_id, period, tz, sql)))
 
 
 async def direct_group_totals(level: Level, scope_id: int | None, period: Period, tz: str) -> list[GroupTotals]:

@@ -6,7 +6,8 @@ month of ``recorded_at`` in the time zone kept in ``score_month_tz``). Every per
 scoreboard knows (month, term, school year) is a run of whole months, so a board sums at most
 12 rows per student instead of every activity and ledger leg of the period.
 
-The triggers run inside the writing transaction, so the table is exactly as current as the rows
+Boards read the per-group summary built on top of this table (:mod:`backend.schools.group_summary`);
+this one is their reference and fallback. The triggers run inside the writing transaction, so the table is exactly as current as the rows
 it sums; students are joined at read time, so a class change moves a student's figures with
 them as the direct computation does. :func:`rebuild` recomputes everything (the migration runs
 it; run it again after changing the display time zone, until then boards use the direct path).

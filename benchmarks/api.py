@@ -255,7 +255,7 @@ def prepare_database(settings: Any, families: int, days: int, seed: int) -> dict
 
     from backend.codes import local_today
     from backend.db import close_db, init_db, migrate
-    from benchmarks.demo_bulk import DemoBulk, LedgerLegs, ensure_places, plug_history
+    from benchmarks.demo_bulk import LedgerLegs, ensure_places, load_with_summaries, plug_history
     from benchmarks.scratch import asyncpg_dsn
 
     async def run() -> dict[str, Any]:
@@ -266,7 +266,8 @@ def prepare_database(settings: Any, families: int, days: int, seed: int) -> dict
             anchor = local_today(settings.display_timezone)
             places = await ensure_places(seed, anchor)
             sink = LedgerLegs()
-            bulk = await DemoBulk(raw, seed, anchor, days, families, sink, progress).run(places)
+            bulk, _ = await load_with_summaries(raw, places, seed, anchor, days, families, sink,
+                                                settings.display_timezone, progress)
             documented = [hid for index, hid in bulk.plugged if index < 2]
             readings = await plug_history(settings, seed, documented, bulk.start, datetime.now(UTC))
             await raw.execute("ANALYZE")

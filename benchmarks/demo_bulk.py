@@ -32,7 +32,8 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -311,6 +312,40 @@ class DemoBulk:
         if self.acts:
             await self.raw.copy_records_to_table("activity", records=self.acts, columns=ACTIVITY_COLUMNS)
         self.acts = []
+
+
+@asynccontextmanager
+async def summary_triggers_off(raw) -> AsyncIterator[None]:
+    """Every table's own triggers (the scoreboard summaries) off while bulk rows go in, for every
+    session (the ledger writer uses Tortoise's connections); on again afterwards. Each bulk
+    statement would otherwise update the same few group rows once per row in one transaction,
+    which PostgreSQL makes quadratic. Rebuild the summaries afterwards
+    (``backend.schools.group_summary.rebuild``)."""
+    tables = [r[0] for r in await raw.fetch(
+        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE NOT t.tgisinternal AND c.relnamespace = 'public'::regnamespace")]
+    for table in tables:
+        await raw.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+    try:
+        yield
+    finally:
+        for table in tables:
+            await raw.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+
+
+async def load_with_summaries(raw, places: Places, seed: int, anchor: date, days: int, families: int,
+                              sink: LegSink, tz: str, progress: Callable[[str], None]) -> tuple[BulkSummary, float]:
+    """:class:`DemoBulk` with the summary triggers off, then the scoreboard summaries rebuilt for
+    ``tz``; returns the summary and the rebuild's seconds."""
+    from tortoise import connections
+
+    from backend.schools import group_summary
+
+    async with summary_triggers_off(raw):
+        bulk = await DemoBulk(raw, seed, anchor, days, families, sink, progress).run(places)
+    started = time.perf_counter()
+    await group_summary.rebuild(connections.get("default"), tz)
+    return bulk, time.perf_counter() - started
 
 
 class LedgerLegs:

@@ -275,7 +275,10 @@ async def _run_size(opts: argparse.Namespace, url: str, size: int, old_sizes: li
     from backend.db import close_db, init_db, migrate
     from backend.ledger.tree import TreeState
 
+    from backend.operations.logs import configure_logging
+
     settings = scratch.bench_settings(url, "proofs", redis_url=opts.redis_url, ledger_proofs_per_minute=1_000_000)
+    configure_logging(settings.log_level, settings.log_format)  # WARNING, as `pvpp serve` in the API benchmark
     raw = None
     app = None
     try:

@@ -57,6 +57,7 @@ app: $(INSTALLED)
 # Screenshots of every screen in Korean and English (private server with demo data) into docs/app/.
 screenshots: $(INSTALLED) app-libs
 	SDL_VIDEODRIVER=offscreen $(VENV)/bin/python -m tests.mobile.tour docs/app
+	SDL_VIDEODRIVER=offscreen PVPP_SCREENSHOTS=1 $(VENV)/bin/python -m pytest -q -p no:xdist tests/mobile/test_plug_pairing.py
 
 # docs/schools: scoreboards, certificate (and a doctored copy), its verification page, the monthly
 # report and the 1365/NEIS CSV, from the demo data through the API (the page needs Debian's chromium).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +38,16 @@ def reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def require_tool(command: str, package: str) -> None:
+    """Skip (outside CI) or fail (in CI) when a command ``make test`` installs is not on PATH."""
+    if shutil.which(command) is not None:
+        return
+    message = f"{command} ({package}) is not installed"
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: `make test` installs it)")
+    pytest.skip(message)
 
 
 def require_service(name: str, host: str, port: int) -> None:

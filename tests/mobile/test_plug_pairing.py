@@ -5,6 +5,7 @@ TLS, the device's account with the password the broker's file accepts, Topic and
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from tests.mobile.test_student_flow import sign_in
 
 pytestmark = pytest.mark.slow
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "app"
+# Screenshots go to docs/app only when asked (PVPP_SCREENSHOTS=1, as `make screenshots` does);
+# otherwise a test run would rewrite tracked files.
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "app"
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +55,7 @@ WORDS = {"ko": {"tasmota": "Tasmota", "pair": "이 플러그 연결하기", "hos
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_parent_pairs_two_channels_with_a_custom_layout(broker_backend: Backend, tmp_path: Path, lang: str) -> None:
+    shots = DOCS_SHOTS if os.environ.get("PVPP_SCREENSHOTS") == "1" else tmp_path
     device, outlets, (how, layout), full_topic = CASES[lang]
     w = WORDS[lang]
     shown: dict[str, str] = {}
@@ -77,8 +81,8 @@ def test_parent_pairs_two_channels_with_a_custom_layout(broker_backend: Backend,
             form.ids.template.text = layout
         await d.settle()
         assert not d.small_targets(), d.small_targets()
-        await d.screenshot(SHOTS / f"{lang}-parent-plug-pairing.png", show=form.ids.template)
-        await d.screenshot(SHOTS / f"{lang}-parent-plug-pairing-end.png", show=d.find(w["pair"]))
+        await d.screenshot(shots / f"{lang}-parent-plug-pairing.png", show=form.ids.template)
+        await d.screenshot(shots / f"{lang}-parent-plug-pairing-end.png", show=d.find(w["pair"]))
         assert form.arguments()["channels"] == [0, int(outlets[0]) - 1], form.arguments()
         d.press(w["pair"])
         await d.wait(lambda: len(d.screen.ids.setup.children) == 1, 30, "the device setup")
@@ -87,7 +91,7 @@ def test_parent_pairs_two_channels_with_a_custom_layout(broker_backend: Backend,
         for key in ("host", "port", "tls", "user", "password", "topic", "full"):
             shown[key] = value_after(d, w[key])
         assert d.shown(f"{w['paired']}: Strip 1, Strip {outlets[0]}"), d.texts()
-        await d.screenshot(SHOTS / f"{lang}-parent-plug-paired.png", show=d.screen.ids.setup)
+        await d.screenshot(shots / f"{lang}-parent-plug-paired.png", show=d.screen.ids.setup)
 
     run_app(scenario, data_dir=tmp_path / "device", server=broker_backend.url, lang=lang)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-import shutil
 import subprocess
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from backend.ledger.service import ledger_transaction
 from backend.schools import certificates
 from backend.schools.certificate_pdf import render
 from backend.schools.pdf import qr_png
+from tests import services
 from tests.builders import build_world, gql, sign_in, start_programmes
 from tests.schools.support import add_activity
 
@@ -100,10 +99,7 @@ async def test_no_certificate_without_volunteer_time(db, settings):
 
 def test_the_first_page_renders_with_a_scannable_qr_code(tmp_path):
     """Renders page 1 with poppler's pdftoppm (make test installs it) and scans the QR off the page."""
-    if shutil.which("pdftoppm") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftoppm (poppler-utils) is missing")
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    services.require_tool("pdftoppm", "poppler-utils")
     payload = certificates.qr_payload("http://127.0.0.1:8000", "VPP-TEST23456789", "A" * 32)
     figures = {"number": "VPP-TEST23456789", "name": "김민수", "school": "나주중학교", "class": "2-1",
                "periodStart": "2026-03-01", "periodEnd": "2027-03-01", "periodLabel": "2026 school year",

@@ -4,8 +4,6 @@ job makes every municipality's report, and the PDF comes with charts; only the c
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 import subprocess
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +16,7 @@ from backend.ledger.models import LedgerEntry
 from backend.ledger.service import ledger_transaction
 from backend.municipalities.models import MunicipalReport
 from backend.reports.monthly import previous_month
+from tests import services
 from tests.builders import build_world, gql, sign_in, start_programmes
 from tests.schools.support import add_activity, settled_dr
 from workers.reports import monthly_municipal_reports
@@ -74,10 +73,7 @@ LONG_TITLE = "나주 혁신도시 여름 저녁 피크 절전 행사: Bitgaram a
 
 async def test_report_pdf_prints_long_dr_titles_whole(client, db, tmp_path):
     """A DR event's title is printed in full, its delivery on the next line under its own label."""
-    if shutil.which("pdftotext") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftotext (poppler-utils) is missing")
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    services.require_tool("pdftotext", "poppler-utils")
     w = await build_world()
     year, month = previous_month(datetime.now(UTC), "Asia/Seoul")
     at = datetime.combine(date(year, month, 12), time(18), TZ)
